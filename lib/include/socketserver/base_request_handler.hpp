@@ -1,0 +1,45 @@
+/// @file
+/// @brief BaseRequestHandler: the object that serves one request.
+#pragma once
+
+#include "socketserver/address.hpp"
+#include "socketserver/request.hpp"
+
+namespace socketserver {
+
+class BaseServer;
+
+/// Python's `BaseRequestHandler`: subclass it and override handle().
+///
+/// A new handler object serves each request. Python's constructor runs the handler; a C++
+/// constructor cannot call overrides, so here the work happens in two phases: the server
+/// constructs the handler (through its HandlerFactory, with any arguments you bound in),
+/// then calls run(), which calls setup(), handle() and finish() — finish() even when
+/// handle() throws. An exception that leaves handle() reaches the server's handle_error().
+class BaseRequestHandler {
+public:
+  virtual ~BaseRequestHandler() = default;
+
+  /// Serves @p request for @p server: setup(), handle(), finish().
+  void run(Request& request, BaseServer& server);
+
+  /// Prepares for handle(); the default does nothing.
+  virtual void setup() {}
+  /// Serves the request; the default does nothing.
+  virtual void handle() {}
+  /// Cleans up after handle(), even if it threw; the default does nothing.
+  virtual void finish() {}
+
+  /// The request being served (Python's `self.request`).
+  Request& request() const { return *request_; }
+  /// The peer's address (Python's `self.client_address`).
+  const Address& client_address() const { return request_->client_address; }
+  /// The server that accepted the request (Python's `self.server`).
+  BaseServer& server() const { return *server_; }
+
+private:
+  Request* request_ = nullptr;
+  BaseServer* server_ = nullptr;
+};
+
+} // namespace socketserver

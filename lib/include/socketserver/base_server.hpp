@@ -1,0 +1,191 @@
+/// @file
+/// @brief BaseServer: the request loop and the hooks of Python's `socketserver.BaseServer`.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "socketserver/address.hpp"
+#include "socketserver/handler_factory.hpp"
+#include "socketserver/request.hpp"
+#include "socketserver/socket_io.hpp"
+#include "socketserver/waker.hpp"
+
+namespace socketserver {
+
+/// Python's `BaseServer`: waits for requests and runs a handler for each.
+///
+/// The hooks have Python's names and are called in Python's order:
+///
+/// ```
+/// serve_forever() / handle_request()
+///   -> get_request() -> verify_request() -> process_request()
+///        process_request() -> finish_request() -> [handler runs] -> shutdown_request()
+///        shutdown_request() -> close_request()
+///   errors -> handle_error();  no request within `timeout` -> handle_timeout()
+///   after each request and every poll interval -> service_actions()
+/// ```
+///
+/// Concrete servers (TCPServer, UDPServer, UnixStreamServer, UnixDatagramServer) bind and
+/// listen in their constructor unless told not to; the mix-ins (ThreadingMixIn,
+/// ForkingMixIn, ThreadPoolMixIn) replace process_request() with another concurrency model.
+///
+/// The destructor closes the server (Python's `with server:`).
+class BaseServer {
+public:
+  /// How long an idle serve_forever() waits between calls to service_actions().
+  static constexpr Seconds default_poll_interval{0.5};
+
+  /// A server for @p address whose requests are served by handlers from @p factory.
+  BaseServer(Address address, HandlerFactory factory);
+  virtual ~BaseServer();
+  BaseServer(const BaseServer&) = delete;
+  BaseServer& operator=(const BaseServer&) = delete;
+
+  /// Handles requests until shutdown() or request_shutdown(). Calls service_actions() after
+  /// each request and at least every @p poll_interval; a stop request wakes it at once,
+  /// whatever the interval.
+  void serve_forever(Seconds poll_interval = default_poll_interval);
+
+  /// Stops serve_forever() and waits until it has returned. Safe from any thread. Called
+  /// from the thread running serve_forever() (a sync-mode handler), it only requests the
+  /// stop, since waiting there would deadlock. If serve_forever() is not running, the
+  /// request stays pending and the next serve_forever() returns at once.
+  void shutdown();
+
+  /// Asks serve_forever() to return, without waiting. Async-signal-safe: callable from a
+  /// signal handler, a handler thread, anywhere.
+  void request_shutdown() noexcept;
+
+  /// Waits for one request (at most #timeout) and handles it; calls handle_timeout() if
+  /// none arrives in time.
+  void handle_request();
+
+  /// server_bind() then server_activate(), closing the server if either fails. The
+  /// constructors of the concrete servers call it unless `bind_and_activate` is false:
+  /// pass false to set options such as `allow_reuse_port` first, then call this.
+  void bind_and_activate();
+
+  /// Closes the listening socket; idempotent. Mix-ins extend it to wait for their workers.
+  virtual void server_close();
+
+  /// The address the server is bound to, with the real port when port 0 was requested.
+  const Address& server_address() const noexcept { return server_address_; }
+
+  /// The listening socket's descriptor (Python's `fileno()`).
+  virtual int fileno() const = 0;
+
+  /// How long handle_request() waits for a request; none waits for ever.
+  std::optional<Seconds> timeout;
+
+  /// Default time limit for each read and write of a StreamRequestHandler whose own
+  /// `timeout` is unset; none means no limit.
+  std::optional<Seconds> request_timeout;
+
+  /// True while serve_forever() runs.
+  bool serving() const noexcept { return serving_.load(); }
+
+  // --- Hooks, in Python's order -----------------------------------------------------------
+
+  /// Binds the socket to server_address(). Called by the constructor unless deferred.
+  virtual void server_bind() = 0;
+  /// Starts listening. Called by the constructor unless deferred.
+  virtual void server_activate() = 0;
+  /// Takes the next request off the socket without blocking; nothing if there was none
+  /// after all (another process took it, or the accept failed and is retried later).
+  virtual std::optional<Request> get_request() = 0;
+  /// Return false to refuse @p request: it is then shut down without a handler.
+  virtual bool verify_request(const Request& request);
+  /// Arranges for finish_request() and shutdown_request(); the base class does both at
+  /// once, in the calling thread. Mix-ins override this.
+  virtual void process_request(Request request);
+  /// Makes a handler from the factory and runs it on @p request.
+  virtual void finish_request(Request& request);
+  /// Ends @p request (a stream server shuts the connection down), then close_request().
+  virtual void shutdown_request(Request& request);
+  /// Releases @p request's resources.
+  virtual void close_request(Request& request);
+  /// Called with the exception a handler let escape; the default prints one line on
+  /// stderr naming the client and the error. The server goes on serving.
+  virtual void handle_error(const Request& request, std::exception_ptr error);
+  /// Called when handle_request() saw no request within #timeout; does nothing by default.
+  virtual void handle_timeout();
+  /// Called by serve_forever() after each request and every poll interval; the forking
+  /// mix-in reaps children here. Does nothing by default.
+  virtual void service_actions();
+
+protected:
+  /// The context the request loop runs; the listening socket belongs to it.
+  boost::asio::io_context& loop_context() noexcept { return loop_context_; }
+  /// The context accepted connections belong to. Nothing runs it: connections are used
+  /// synchronously by their handlers, so their readiness never wakes the request loop.
+  boost::asio::io_context& connection_context() noexcept { return connection_context_; }
+  /// The context get_request() accepts connections onto (connection_context() by default).
+  virtual boost::asio::io_context& request_context() noexcept { return connection_context_; }
+
+  /// Called in a forked child before it serves its request: a stream server closes its
+  /// copy of the listening socket there. Does nothing by default.
+  virtual void after_fork_in_child();
+
+  /// Records the address actually bound (server_bind() implementations call this).
+  void set_server_address(Address address) { server_address_ = std::move(address); }
+
+  /// Starts an asynchronous wait for the listening socket to become readable.
+  virtual void async_wait_for_request(std::function<void(const boost::system::error_code&)> done) = 0;
+
+  /// Mix-ins return false while they cannot take another request (pool queue full, too
+  /// many children); the loop then stops accepting until woken by wake_loop().
+  virtual bool ready_to_accept() const { return true; }
+
+  /// Stops accepting for @p pause (after EMFILE and the like) without blocking the loop.
+  void pause_accepting(Seconds pause);
+
+  /// Makes the request loop re-check ready_to_accept() and run service_actions().
+  /// Thread-safe and async-signal-safe.
+  void wake_loop() noexcept { waker_.notify(); }
+
+  /// Runs the handler on @p request with the errors routed to handle_error(), then
+  /// shutdown_request(): what a worker thread or child process does with one request.
+  /// Returns false when the handler failed.
+  bool process_request_inline(Request& request) noexcept;
+
+private:
+  enum class LoopEvent { request, deadline, wakeup };
+
+  LoopEvent wait_for_event(std::optional<std::chrono::steady_clock::time_point> deadline);
+  void handle_request_noblock();
+  void arm_deadline(std::optional<std::chrono::steady_clock::time_point> deadline);
+  void finish_serving();
+
+  boost::asio::io_context loop_context_{1};
+  boost::asio::io_context connection_context_;
+  detail::Waker waker_;
+  boost::asio::steady_timer deadline_timer_;
+  std::optional<std::chrono::steady_clock::time_point> armed_deadline_;
+  std::optional<std::chrono::steady_clock::time_point> accept_paused_until_;
+
+  bool request_wait_armed_ = false;
+  bool waker_wait_armed_ = false;
+  bool request_ready_ = false;
+  bool woken_ = false;
+  bool deadline_passed_ = false;
+
+  Address server_address_;
+  HandlerFactory factory_;
+
+  std::atomic<bool> shutdown_requested_{false};
+  std::atomic<bool> serving_{false};
+  std::mutex serving_mutex_;
+  std::condition_variable serving_done_;
+  std::thread::id serving_thread_;
+};
+
+} // namespace socketserver

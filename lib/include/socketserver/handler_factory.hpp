@@ -1,0 +1,36 @@
+/// @file
+/// @brief HandlerFactory and handler<H>(): how a server makes a handler per request.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <tuple>
+#include <utility>
+
+#include "socketserver/base_request_handler.hpp"
+
+namespace socketserver {
+
+/// Makes a fresh handler for each request. It may be called from several threads at once.
+using HandlerFactory = std::function<std::unique_ptr<BaseRequestHandler>()>;
+
+/// The factory that constructs `Handler(args...)` for each request — the C++ spelling of
+/// passing a handler class to Python's server constructor.
+///
+/// The arguments are copied into the factory and passed to each new handler, which is how
+/// shared state and configuration reach handlers without globals: bind a pointer, a
+/// `std::shared_ptr` or a `std::ref`.
+///
+/// ```cpp
+/// TCPServer server{Address::parse("127.0.0.1:0"), handler<Greeter>("hello")};
+/// ```
+template <class Handler, class... Args>
+HandlerFactory handler(Args&&... args) {
+  static_assert(std::is_base_of_v<BaseRequestHandler, Handler>,
+                "handler<H>() needs a class derived from BaseRequestHandler");
+  return [bound = std::make_tuple(std::forward<Args>(args)...)]() {
+    return std::apply([](const auto&... a) { return std::make_unique<Handler>(a...); }, bound);
+  };
+}
+
+} // namespace socketserver

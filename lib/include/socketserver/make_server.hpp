@@ -1,0 +1,64 @@
+/// @file
+/// @brief make_server(): a ready server for a concurrency mode chosen at run time.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/socket_base.hpp>
+
+#include "socketserver/base_server.hpp"
+
+namespace socketserver {
+
+/// How a server serves its requests.
+enum class Mode {
+  sync,       ///< one request at a time, in the serving thread
+  threading,  ///< a thread per request (ThreadingMixIn)
+  forking,    ///< a child process per request (ForkingMixIn)
+  pool        ///< a bounded pool of worker threads (ThreadPoolMixIn)
+};
+
+/// Parses `sync`, `threading`, `forking` or `pool`; throws std::invalid_argument otherwise.
+Mode parse_mode(std::string_view text);
+/// The name parse_mode() accepts.
+std::string_view to_string(Mode mode);
+
+/// Everything make_server() needs besides the handler.
+struct ServerConfig {
+  /// Where to listen: host and port, or `unix:PATH`.
+  Address address = Address::inet("127.0.0.1", 0);
+  /// Concurrency model.
+  Mode mode = Mode::sync;
+  /// Datagrams (UDP, or Unix datagram for a `unix:` address) instead of connections.
+  bool datagram = false;
+  /// Worker threads in pool mode; 0 picks the default (cores, at least 4).
+  std::size_t workers = 0;
+  /// Requests that may wait for a pool worker.
+  std::size_t queue_size = 256;
+  /// Child processes alive at once in forking mode.
+  std::size_t max_children = 40;
+  /// Per-connection time limit for each read and write; none for no limit.
+  std::optional<Seconds> request_timeout;
+  /// The listen() backlog of stream servers.
+  int backlog = boost::asio::socket_base::max_listen_connections;
+  /// Set SO_REUSEPORT (several servers on one port).
+  bool reuse_port = false;
+};
+
+/// A server for @p config, bound and listening, serving requests with handlers from
+/// @p factory: TCPServer, UDPServer, UnixStreamServer or UnixDatagramServer according to
+/// the address and `datagram`, with the mix-in of `mode`. Throws like their constructors.
+///
+/// The concurrency model is a run-time choice behind the BaseServer interface, so an
+/// application can offer a `--mode` flag with one line:
+/// ```cpp
+/// auto server = make_server(config, handler<Echo>());
+/// server->serve_forever();
+/// ```
+std::unique_ptr<BaseServer> make_server(const ServerConfig& config, HandlerFactory factory);
+
+} // namespace socketserver

@@ -1,0 +1,44 @@
+/// @file
+/// @brief Request: one unit of work handed from a server to a request handler.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <boost/asio/generic/datagram_protocol.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
+
+#include "socketserver/address.hpp"
+
+namespace socketserver {
+
+/// A connected stream socket (TCP or Unix), whatever its address family.
+using StreamSocket = boost::asio::generic::stream_protocol::socket;
+/// A datagram socket (UDP or Unix), whatever its address family.
+using DatagramSocket = boost::asio::generic::datagram_protocol::socket;
+/// The peer address of a datagram, as the socket reports it.
+using DatagramEndpoint = boost::asio::generic::datagram_protocol::endpoint;
+
+/// What Python's socketserver calls `request`: an accepted connection (stream servers)
+/// or a received datagram together with the socket to answer on (datagram servers).
+///
+/// A Request is move-only; whoever holds it owns the connection. Stream connections are
+/// in non-blocking mode: read and write them through StreamRequestHandler's `rfile` and
+/// `wfile`, which add the timeouts, or with Asio's asynchronous operations.
+struct Request {
+  /// The accepted connection; set by stream servers only.
+  std::optional<StreamSocket> connection;
+  /// The datagram's bytes; set by datagram servers only.
+  std::string packet;
+  /// The server's socket, for sending the reply; set by datagram servers only.
+  DatagramSocket* datagram_socket = nullptr;
+  /// The datagram's sender, for sending the reply; set by datagram servers only.
+  DatagramEndpoint datagram_sender;
+  /// The peer, printable (Python's `client_address`).
+  Address client_address;
+
+  /// True when this request is a stream connection.
+  bool is_stream() const noexcept { return connection.has_value(); }
+};
+
+} // namespace socketserver

@@ -1,0 +1,77 @@
+/// @file
+/// @brief SocketReader and SocketWriter: `rfile` and `wfile` of a stream connection.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "socketserver/reader.hpp"
+#include "socketserver/request.hpp"
+#include "socketserver/writer.hpp"
+
+namespace socketserver {
+
+/// A duration in seconds, fractional allowed: `2.5s`, `500ms`.
+using Seconds = std::chrono::duration<double>;
+
+/// Reads a connection with a deadline: each public call (a whole `readline()`, a whole
+/// `read_exactly()`) must finish within #timeout, so a peer that goes silent, or that
+/// trickles a line one byte at a time, raises `boost::system::system_error` with
+/// `boost::asio::error::timed_out` instead of holding the handler for ever.
+class SocketReader : public ByteReader {
+public:
+  /// A reader not yet attached to a connection.
+  SocketReader() = default;
+
+  /// Reads from @p socket (which must be in non-blocking mode, as Request connections are).
+  void attach(StreamSocket& socket) { socket_ = &socket; }
+
+  /// Time limit of each read call; none waits for ever.
+  std::optional<Seconds> timeout;
+
+protected:
+  /// Starts the deadline of one read call.
+  void begin_operation() override;
+  /// Reads what the socket has, waiting until the deadline.
+  std::size_t fill(char* data, std::size_t size) override;
+
+private:
+  StreamSocket* socket_ = nullptr;
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
+  bool last_fill_was_full_ = true;
+};
+
+/// Writes a connection completely (like `sendall`), optionally buffered.
+///
+/// #timeout bounds inactivity: each write waits at most that long for the peer to make
+/// room, so a peer that stops reading costs the handler at most #timeout.
+class SocketWriter : public ByteWriter {
+public:
+  /// A writer not yet attached to a connection.
+  SocketWriter() = default;
+
+  /// Writes to @p socket (in non-blocking mode); @p buffer_size 0 sends at once.
+  void attach(StreamSocket& socket, std::size_t buffer_size) {
+    socket_ = &socket;
+    buffer_size_ = buffer_size;
+  }
+
+  /// Inactivity limit of each write; none waits for ever.
+  std::optional<Seconds> timeout;
+
+  using ByteWriter::write;
+  /// Sends the @p pieces (gathered into one system call when nothing is buffered).
+  void write(std::span<const std::string_view> pieces) override;
+  /// Sends whatever is buffered.
+  void flush() override;
+
+private:
+  void send_all(std::span<const std::string_view> pieces);
+
+  StreamSocket* socket_ = nullptr;
+  std::size_t buffer_size_ = 0;
+  std::string buffer_;
+};
+
+} // namespace socketserver

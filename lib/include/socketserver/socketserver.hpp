@@ -1,0 +1,25 @@
+/// @file
+/// @brief The whole public API of the framework in one include.
+#pragma once
+
+#include "socketserver/address.hpp"
+#include "socketserver/base_request_handler.hpp"
+#include "socketserver/base_server.hpp"
+#include "socketserver/command_line.hpp"
+#include "socketserver/datagram_request_handler.hpp"
+#include "socketserver/datagram_server.hpp"
+#include "socketserver/errors.hpp"
+#include "socketserver/forking_mixin.hpp"
+#include "socketserver/handler_factory.hpp"
+#include "socketserver/make_server.hpp"
+#include "socketserver/packet_io.hpp"
+#include "socketserver/reader.hpp"
+#include "socketserver/request.hpp"
+#include "socketserver/socket_io.hpp"
+#include "socketserver/stop_on_signals.hpp"
+#include "socketserver/stream_request_handler.hpp"
+#include "socketserver/stream_server.hpp"
+#include "socketserver/thread_pool_mixin.hpp"
+#include "socketserver/threading_mixin.hpp"
+#include "socketserver/version.hpp"
+#include "socketserver/writer.hpp"

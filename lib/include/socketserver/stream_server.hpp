@@ -1,0 +1,88 @@
+/// @file
+/// @brief StreamServer, TCPServer and UnixStreamServer: servers of connections.
+#pragma once
+
+#include <boost/asio/basic_socket_acceptor.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/asio/socket_base.hpp>
+
+#include "socketserver/base_server.hpp"
+
+namespace socketserver {
+
+/// A server of stream connections for any address family: what TCPServer and
+/// UnixStreamServer share. Each request is one accepted connection.
+class StreamServer : public BaseServer {
+public:
+  /// Set SO_REUSEADDR before binding, so a restarted server can bind while old
+  /// connections linger in TIME_WAIT. On by default (Python's default is off).
+  bool allow_reuse_address = true;
+  /// Set SO_REUSEPORT before binding, so several servers can share the port.
+  bool allow_reuse_port = false;
+  /// The listen() backlog; defaults to the system maximum (SOMAXCONN), not Python's 5.
+  int request_queue_size = boost::asio::socket_base::max_listen_connections;
+
+  ~StreamServer() override;
+
+  /// The listening socket's descriptor.
+  int fileno() const override;
+  /// Opens the socket, applies the reuse options and binds server_address(), then records
+  /// the address really bound. Throws system_error naming the address on failure.
+  void server_bind() override;
+  /// Listens with #request_queue_size.
+  void server_activate() override;
+  /// Accepts one connection, if one is waiting.
+  std::optional<Request> get_request() override;
+  /// Shuts the connection down for sending (the peer sees end of stream), then closes it.
+  void shutdown_request(Request& request) override;
+  /// Closes the connection.
+  void close_request(Request& request) override;
+  /// Closes the listening socket.
+  void server_close() override;
+
+protected:
+  /// Only subclasses construct: pick TCPServer or UnixStreamServer.
+  StreamServer(Address address, HandlerFactory factory);
+  /// Starts an asynchronous wait for a connection to accept.
+  void async_wait_for_request(std::function<void(const boost::system::error_code&)> done) override;
+  /// Closes the child's copy of the listening socket.
+  void after_fork_in_child() override;
+
+  /// The listening socket.
+  boost::asio::basic_socket_acceptor<boost::asio::generic::stream_protocol> acceptor_;
+
+private:
+  void report_accept_error(const boost::system::error_code& error);
+  bool accept_error_reported_ = false;
+};
+
+/// Python's `TCPServer`: connections over IPv4 or IPv6 (give an IPv6 address for IPv6).
+class TCPServer : public StreamServer {
+public:
+  /// Binds and listens on @p address at once unless @p bind_and_activate is false (then set
+  /// options and call bind_and_activate() yourself). Throws when @p address is a Unix path
+  /// or cannot be bound.
+  TCPServer(Address address, HandlerFactory factory, bool bind_and_activate = true);
+};
+
+/// Python's `UnixStreamServer`: connections over a Unix-domain socket file.
+///
+/// A stale socket file left by a server that died is replaced; the file of a live server
+/// is never taken over (binding fails with "address in use"). server_close() removes the
+/// file this server created.
+class UnixStreamServer : public StreamServer {
+public:
+  /// Binds and listens on the `unix:` @p address unless @p bind_and_activate is false.
+  UnixStreamServer(Address address, HandlerFactory factory, bool bind_and_activate = true);
+  /// Closes the server and removes its socket file.
+  ~UnixStreamServer() override;
+  /// Binds the socket file, replacing a stale one.
+  void server_bind() override;
+  /// Closes the socket and removes its file.
+  void server_close() override;
+
+private:
+  bool created_socket_file_ = false;
+};
+
+} // namespace socketserver

@@ -1,0 +1,108 @@
+/// @file
+/// @brief ThreadingMixIn: a thread per request.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "socketserver/datagram_server.hpp"
+#include "socketserver/stream_server.hpp"
+
+namespace socketserver {
+namespace detail {
+
+/// The threads of a ThreadingMixIn. A thread that finishes is joined soon after (at the
+/// next start() or reap()), so a server that has served a million connections holds no
+/// trace of them.
+class HandlerThreads {
+public:
+  HandlerThreads() = default;
+  ~HandlerThreads() { join_all(); }
+  HandlerThreads(const HandlerThreads&) = delete;
+  HandlerThreads& operator=(const HandlerThreads&) = delete;
+
+  /// Runs @p work on a new thread. @p work must not throw.
+  void start(std::function<void()> work);
+  /// Joins the threads that have finished.
+  void reap();
+  /// Waits for every thread to finish.
+  void join_all();
+  /// Threads started and not yet finished.
+  std::size_t live() const;
+
+private:
+  void exit_current_thread();
+
+  mutable std::mutex mutex_;
+  std::condition_variable all_done_;
+  std::unordered_map<std::thread::id, std::thread> running_;
+  std::vector<std::thread> finished_;
+};
+
+} // namespace detail
+
+/// Python's `ThreadingMixIn`: each request (connection or datagram) is served on a thread
+/// of its own, so a slow client never delays another. Layer it over a server:
+/// `ThreadingMixIn<TCPServer>`, or use the aliases (ThreadingTCPServer, ...).
+///
+/// Threads are joined as they finish. server_close() waits for the running ones when
+/// #block_on_close is set and #daemon_threads is not (Python's rules); either way the
+/// destructor waits for them, because a C++ thread must not outlive the server it uses.
+/// Each thread costs a stack: for many long-lived, mostly idle connections prefer
+/// ThreadPoolMixIn, which bounds the threads.
+template <class Server>
+class ThreadingMixIn : public Server {
+public:
+  using Server::Server;
+  ~ThreadingMixIn() override { threads_.join_all(); }
+
+  /// Do not wait for handler threads in server_close() (they are still joined by the
+  /// destructor).
+  bool daemon_threads = false;
+  /// Wait for handler threads in server_close().
+  bool block_on_close = true;
+
+  /// Handler threads still running.
+  std::size_t active_threads() const { return threads_.live(); }
+
+  /// Starts a thread that runs process_request_thread().
+  void process_request(Request request) override {
+    auto shared = std::make_shared<Request>(std::move(request));
+    threads_.start([this, shared] { process_request_thread(*shared); });
+  }
+
+  /// Python's `process_request_thread`: finish_request(), errors to handle_error(),
+  /// then shutdown_request().
+  virtual void process_request_thread(Request& request) { this->process_request_inline(request); }
+
+  /// Closes the socket, then waits for the handler threads (see #block_on_close).
+  void server_close() override {
+    Server::server_close();
+    if (block_on_close && !daemon_threads) threads_.join_all();
+  }
+
+  /// Joins finished threads, then the server's own service actions.
+  void service_actions() override {
+    threads_.reap();
+    Server::service_actions();
+  }
+
+private:
+  detail::HandlerThreads threads_;
+};
+
+/// TCPServer with a thread per connection.
+using ThreadingTCPServer = ThreadingMixIn<TCPServer>;
+/// UDPServer with a thread per datagram.
+using ThreadingUDPServer = ThreadingMixIn<UDPServer>;
+/// UnixStreamServer with a thread per connection.
+using ThreadingUnixStreamServer = ThreadingMixIn<UnixStreamServer>;
+/// UnixDatagramServer with a thread per datagram.
+using ThreadingUnixDatagramServer = ThreadingMixIn<UnixDatagramServer>;
+
+} // namespace socketserver

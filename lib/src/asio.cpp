@@ -1,0 +1,3 @@
+// Asio's implementation, compiled once for the whole project
+// (BOOST_ASIO_SEPARATE_COMPILATION is set on every target that links socketserver).
+#include <boost/asio/impl/src.hpp>

@@ -1,0 +1,60 @@
+#include "socketserver/base_request_handler.hpp"
+#include "socketserver/base_server.hpp"
+#include "socketserver/datagram_request_handler.hpp"
+#include "socketserver/stream_request_handler.hpp"
+
+#include <stdexcept>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "timed_io.hpp"
+
+namespace socketserver {
+
+void BaseRequestHandler::run(Request& request, BaseServer& server) {
+  request_ = &request;
+  server_ = &server;
+  setup();
+  try {
+    handle();
+  } catch (...) {
+    finish();
+    throw;
+  }
+  finish();
+}
+
+void StreamRequestHandler::setup() {
+  if (!request().is_stream())
+    throw std::logic_error("StreamRequestHandler needs a stream server (TCP or Unix stream)");
+  if (!timeout) timeout = server().request_timeout;
+  if (disable_nagle_algorithm && server().server_address().kind() == Address::Kind::inet)
+    connection().set_option(boost::asio::ip::tcp::no_delay(true));
+  rfile.set_buffer_size(rbufsize);
+  rfile.timeout = timeout;
+  rfile.attach(connection());
+  wfile.timeout = timeout;
+  wfile.attach(connection(), wbufsize);
+}
+
+void StreamRequestHandler::finish() {
+  try {
+    wfile.flush();
+  } catch (const std::exception&) {
+    // The peer is gone or stopped reading; nothing more can be delivered.
+  }
+}
+
+void DatagramRequestHandler::setup() {
+  if (request().is_stream())
+    throw std::logic_error("DatagramRequestHandler needs a datagram server (UDP or Unix datagram)");
+  rfile.attach(request().packet);
+}
+
+void DatagramRequestHandler::finish() {
+  if (!wfile.written()) return;
+  detail::send_datagram(socket(), boost::asio::buffer(wfile.data()), request().datagram_sender,
+                        detail::deadline_after(server().request_timeout));
+}
+
+} // namespace socketserver

@@ -1,0 +1,153 @@
+#include "socketserver/command_line.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "socketserver/version.hpp"
+
+namespace po = boost::program_options;
+
+namespace socketserver {
+namespace {
+
+// A usage error: becomes "PROGRAM: error: MESSAGE" and exit status 2.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+po::options_description shared_options(std::uint16_t default_port, bool datagram) {
+  po::options_description shared("Server options");
+  auto add = shared.add_options();
+  add("host", po::value<std::string>()->default_value("127.0.0.1"), "address to listen on (name, IPv4 or IPv6)");
+  add("port", po::value<unsigned>()->default_value(default_port), "port to listen on (0: any free port)");
+  add("unix", po::value<std::string>()->value_name("PATH"), "listen on a Unix-domain socket instead");
+  if (datagram) add("udp", po::bool_switch(), "serve datagrams (UDP, or Unix datagram with --unix)");
+  add("mode", po::value<std::string>()->default_value("sync"), "sync | threading | forking | pool");
+  add("workers", po::value<unsigned>()->value_name("N"), "worker threads in pool mode (default: cores, at least 4)");
+  add("max-children", po::value<unsigned>()->default_value(40)->value_name("N"), "child processes alive at once in forking mode");
+  add("timeout", po::value<double>()->default_value(ServerCommandLine::default_timeout_seconds)->value_name("SECS"),
+      "per-connection inactivity limit on reads and writes (0: none)");
+  add("backlog", po::value<int>()->value_name("N"), "listen() backlog (default: system maximum)");
+  add("verbose", po::bool_switch(), "log each request");
+  add("config", po::value<std::string>()->value_name("FILE"), "read options from FILE (name = value lines)");
+  return shared;
+}
+
+po::options_description info_options() {
+  po::options_description info("Information");
+  info.add_options()("help", "show this help and exit")("version", "show the version and exit");
+  return info;
+}
+
+void require(bool condition, const std::string& message) {
+  if (!condition) throw UsageError(message);
+}
+
+} // namespace
+
+std::string version_line(const std::string& program) {
+  return program + " (socketserver) " + version;
+}
+
+ServerCommandLine::ServerCommandLine(std::string program, std::string summary, std::uint16_t default_port)
+    : program_(std::move(program)), summary_(std::move(summary)), default_port_(default_port) {}
+
+ServerCommandLine& ServerCommandLine::allow_datagram() {
+  datagram_ = true;
+  return *this;
+}
+
+ParseOutcome ServerCommandLine::parse(int argc, const char* const argv[]) const {
+  po::options_description settings;
+  settings.add(shared_options(default_port_, datagram_));
+  if (!own_.options().empty()) settings.add(own_);
+  po::options_description everything;
+  everything.add(settings).add(info_options());
+
+  ParseOutcome outcome;
+  try {
+    po::variables_map values;
+    po::store(po::command_line_parser(argc, argv).options(everything).run(), values);
+    if (values.count("help")) {
+      std::ostringstream help;
+      help << "Usage: " << program_ << " [options]\n" << summary_ << "\n\n" << everything;
+      outcome.message = help.str();
+      return outcome;
+    }
+    if (values.count("version")) {
+      outcome.message = version_line(program_) + "\n";
+      return outcome;
+    }
+    if (values.count("config")) {
+      auto path = values["config"].as<std::string>();
+      std::ifstream file(path);
+      require(file.good(), "--config: cannot read '" + path + "'");
+      po::store(po::parse_config_file(file, settings), values);
+    }
+    po::notify(values);
+    outcome.options = interpret(values);
+  } catch (const po::error& e) {
+    outcome.exit_status = 2;
+    outcome.message = program_ + ": error: " + e.what();
+  } catch (const UsageError& e) {
+    outcome.exit_status = 2;
+    outcome.message = program_ + ": error: " + e.what();
+  }
+  return outcome;
+}
+
+ServerOptions ServerCommandLine::interpret(const po::variables_map& values) const {
+  ServerOptions options;
+  ServerConfig& config = options.config;
+
+  auto port = values["port"].as<unsigned>();
+  require(port <= 65535, "--port: " + std::to_string(port) + " is not a port (0 to 65535)");
+  if (values.count("unix")) {
+    auto path = values["unix"].as<std::string>();
+    require(!path.empty(), "--unix: the path is empty");
+    config.address = Address::unix_socket(path);
+  } else {
+    auto host = values["host"].as<std::string>();
+    require(host.find('/') == std::string::npos, "--host: '" + host + "' is not a host name or address");
+    config.address = Address::inet(host, static_cast<std::uint16_t>(port));
+  }
+  config.datagram = datagram_ && values["udp"].as<bool>();
+
+  try {
+    config.mode = parse_mode(values["mode"].as<std::string>());
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--mode: ") + e.what());
+  }
+  if (values.count("workers")) {
+    config.workers = values["workers"].as<unsigned>();
+    require(config.workers >= 1, "--workers: must be at least 1");
+  }
+  config.max_children = values["max-children"].as<unsigned>();
+  require(config.max_children >= 1, "--max-children: must be at least 1");
+
+  double timeout = values["timeout"].as<double>();
+  require(std::isfinite(timeout) && timeout >= 0, "--timeout: must be a number of seconds, 0 or more");
+  if (timeout > 0) config.request_timeout = Seconds(timeout);
+
+  if (values.count("backlog")) {
+    config.backlog = values["backlog"].as<int>();
+    require(config.backlog >= 1, "--backlog: must be at least 1");
+  }
+  options.verbose = values["verbose"].as<bool>();
+  options.values = values;
+  return options;
+}
+
+ServerOptions ServerCommandLine::parse_or_exit(int argc, const char* const argv[]) const {
+  ParseOutcome outcome = parse(argc, argv);
+  if (outcome.options) return std::move(*outcome.options);
+  if (outcome.exit_status == 0) {
+    std::fputs(outcome.message.c_str(), stdout);
+  } else {
+    std::fprintf(stderr, "%s\n", outcome.message.c_str());
+  }
+  std::exit(outcome.exit_status);
+}
+
+} // namespace socketserver

@@ -1,0 +1,69 @@
+#include "socketserver/make_server.hpp"
+
+#include <stdexcept>
+
+#include "socketserver/datagram_server.hpp"
+#include "socketserver/forking_mixin.hpp"
+#include "socketserver/stream_server.hpp"
+#include "socketserver/thread_pool_mixin.hpp"
+#include "socketserver/threading_mixin.hpp"
+
+namespace socketserver {
+namespace {
+
+// Applies what the config says about this server type, then binds and listens.
+template <class Server>
+std::unique_ptr<BaseServer> build(const ServerConfig& config, HandlerFactory factory) {
+  auto server = std::make_unique<Server>(config.address, std::move(factory), false);
+  server->request_timeout = config.request_timeout;
+  server->allow_reuse_port = config.reuse_port;
+  if constexpr (std::is_base_of_v<StreamServer, Server>) server->request_queue_size = config.backlog;
+  if constexpr (requires { server->queue_size; }) {
+    if (config.workers > 0) server->workers = config.workers;
+    server->queue_size = config.queue_size;
+  }
+  if constexpr (requires { server->max_children; }) server->max_children = config.max_children;
+  server->bind_and_activate();
+  return server;
+}
+
+template <class Server>
+std::unique_ptr<BaseServer> build_for_mode(const ServerConfig& config, HandlerFactory factory) {
+  switch (config.mode) {
+  case Mode::sync: return build<Server>(config, std::move(factory));
+  case Mode::threading: return build<ThreadingMixIn<Server>>(config, std::move(factory));
+  case Mode::forking: return build<ForkingMixIn<Server>>(config, std::move(factory));
+  case Mode::pool: return build<ThreadPoolMixIn<Server>>(config, std::move(factory));
+  }
+  throw std::invalid_argument("unknown mode");
+}
+
+} // namespace
+
+Mode parse_mode(std::string_view text) {
+  for (Mode mode : {Mode::sync, Mode::threading, Mode::forking, Mode::pool})
+    if (text == to_string(mode)) return mode;
+  throw std::invalid_argument("unknown mode '" + std::string(text) +
+                              "' (expected sync, threading, forking or pool)");
+}
+
+std::string_view to_string(Mode mode) {
+  switch (mode) {
+  case Mode::sync: return "sync";
+  case Mode::threading: return "threading";
+  case Mode::forking: return "forking";
+  case Mode::pool: return "pool";
+  }
+  return "unknown";
+}
+
+std::unique_ptr<BaseServer> make_server(const ServerConfig& config, HandlerFactory factory) {
+  bool unix = config.address.is_unix();
+  if (config.datagram)
+    return unix ? build_for_mode<UnixDatagramServer>(config, std::move(factory))
+                : build_for_mode<UDPServer>(config, std::move(factory));
+  return unix ? build_for_mode<UnixStreamServer>(config, std::move(factory))
+              : build_for_mode<TCPServer>(config, std::move(factory));
+}
+
+} // namespace socketserver

@@ -1,0 +1,161 @@
+#include "socketserver/reader.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "socketserver/errors.hpp"
+
+namespace socketserver {
+namespace {
+
+// Largest piece read_exactly() and read_all() grow their result by before the bytes have
+// arrived: the memory a lying length can cost is bounded by what the peer really sends.
+constexpr std::size_t max_growth_step = 1024 * 1024;
+
+} // namespace
+
+LineRange::iterator::iterator(ByteReader* reader) : reader_(reader) { ++*this; }
+
+LineRange::iterator& LineRange::iterator::operator++() {
+  line_ = reader_->readline();
+  if (line_.empty()) reader_ = nullptr;
+  return *this;
+}
+
+ByteReader::ByteReader(std::size_t buffer_size) : buffer_size_(std::max<std::size_t>(buffer_size, 1)) {}
+
+void ByteReader::set_buffer_size(std::size_t buffer_size) {
+  buffer_size_ = std::max<std::size_t>(buffer_size, 1);
+}
+
+std::string ByteReader::read(std::size_t size) {
+  begin_operation();
+  if (size == 0) return {};
+  if (buffered() == 0) {
+    if (eof_) return {};
+    if (size >= buffer_size_) {  // large read: skip the buffer, one copy fewer
+      std::string result(size, '\0');
+      std::size_t count = fill(result.data(), size);
+      if (count == 0) eof_ = true;
+      result.resize(count);
+      return result;
+    }
+    fill_buffer();
+  }
+  return take(std::min(size, buffered()));
+}
+
+std::string ByteReader::read_exactly(std::size_t size) {
+  begin_operation();
+  std::string result = take(std::min(size, buffered()));
+  while (result.size() < size) {
+    std::size_t missing = size - result.size();
+    if (eof_) throw IncompleteRead(size, result.size());
+    if (missing >= buffer_size_) {
+      std::size_t old_size = result.size();
+      result.resize(old_size + std::min(missing, max_growth_step));
+      std::size_t count = fill(result.data() + old_size, result.size() - old_size);
+      result.resize(old_size + count);
+      if (count == 0) eof_ = true;
+    } else if (fill_buffer() > 0) {
+      result += take(std::min(missing, buffered()));
+    }
+  }
+  return result;
+}
+
+std::string ByteReader::read_all(std::size_t limit) {
+  begin_operation();
+  std::string result = take(std::min(buffered(), limit + 1));
+  while (!eof_ && result.size() <= limit) {
+    std::size_t old_size = result.size();
+    result.resize(old_size + std::min(std::max(buffer_size_, old_size), max_growth_step));
+    std::size_t count = fill(result.data() + old_size, result.size() - old_size);
+    result.resize(old_size + count);
+    if (count == 0) eof_ = true;
+  }
+  if (result.size() > limit) throw LimitExceeded("stream", limit);
+  return result;
+}
+
+std::string ByteReader::readline() {
+  begin_operation();
+  if (auto length = scan_for("\n", max_line_length)) return take(*length);
+  if (!eof_) throw LimitExceeded("line", max_line_length);
+  return take(buffered());
+}
+
+std::string ByteReader::readline(std::size_t limit) {
+  begin_operation();
+  if (auto length = scan_for("\n", limit)) return take(*length);
+  return take(std::min(buffered(), limit));
+}
+
+std::optional<std::string> ByteReader::read_until(std::string_view delimiter, std::size_t limit) {
+  begin_operation();
+  if (delimiter.empty()) throw std::invalid_argument("read_until: empty delimiter");
+  if (auto length = scan_for(delimiter, limit + delimiter.size())) {
+    std::string message = take(*length);
+    message.resize(*length - delimiter.size());
+    return message;
+  }
+  if (!eof_) throw LimitExceeded("message", limit);
+  if (buffered() == 0) return std::nullopt;
+  throw ProtocolError("connection closed in the middle of a message");
+}
+
+void ByteReader::preload(std::string_view bytes) {
+  buffer_.assign(bytes.begin(), bytes.end());
+  begin_ = 0;
+  end_ = bytes.size();
+  eof_ = true;
+}
+
+std::size_t ByteReader::fill_buffer() {
+  if (eof_) return 0;
+  if (begin_ == end_) begin_ = end_ = 0;
+  if (buffer_.size() < buffer_size_) buffer_.resize(buffer_size_);
+  if (end_ == buffer_.size()) reserve_for(buffered() + buffer_size_);
+  std::size_t count = fill(buffer_.data() + end_, buffer_.size() - end_);
+  if (count == 0) eof_ = true;
+  end_ += count;
+  return count;
+}
+
+std::string ByteReader::take(std::size_t size) {
+  std::string result(buffer_.data() + begin_, size);
+  begin_ += size;
+  if (begin_ == end_) {
+    begin_ = end_ = 0;
+    // A long line grew the buffer; give the memory back once it is consumed.
+    if (buffer_.size() > buffer_size_) std::vector<char>(buffer_size_).swap(buffer_);
+  }
+  return result;
+}
+
+std::optional<std::size_t> ByteReader::scan_for(std::string_view delimiter, std::size_t window) {
+  std::size_t searched = 0;  // positions already known not to start a delimiter
+  for (;;) {
+    std::size_t available = std::min(buffered(), window);
+    std::string_view data(buffer_.data() + begin_, available);
+    if (auto position = data.find(delimiter, searched); position != std::string_view::npos)
+      return position + delimiter.size();
+    if (available >= window || eof_) return std::nullopt;
+    searched = available >= delimiter.size() ? available - delimiter.size() + 1 : 0;
+    reserve_for(std::min(window, std::max(available * 2, available + buffer_size_)));
+    fill_buffer();
+  }
+}
+
+void ByteReader::reserve_for(std::size_t size) {
+  if (buffer_.size() - begin_ >= size && end_ < buffer_.size()) return;
+  if (begin_ > 0) {
+    std::memmove(buffer_.data(), buffer_.data() + begin_, buffered());
+    end_ -= begin_;
+    begin_ = 0;
+  }
+  if (buffer_.size() < size) buffer_.resize(size);
+  if (end_ == buffer_.size()) buffer_.resize(buffer_.size() + buffer_size_);
+}
+
+} // namespace socketserver

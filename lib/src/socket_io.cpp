@@ -1,0 +1,63 @@
+#include "socketserver/socket_io.hpp"
+
+#include <stdexcept>
+#include <vector>
+
+#include <boost/asio/buffer.hpp>
+
+#include "timed_io.hpp"
+
+namespace socketserver {
+
+void SocketReader::begin_operation() {
+  if (!socket_) throw std::logic_error("SocketReader used before attach()");
+  deadline_ = detail::deadline_after(timeout);
+}
+
+std::size_t SocketReader::fill(char* data, std::size_t size) {
+  // When the last read drained the socket, the next one would most likely fail with
+  // EAGAIN; waiting for readiness first saves that system call.
+  std::size_t count = detail::read_some(*socket_, boost::asio::buffer(data, size), deadline_,
+                                        !last_fill_was_full_);
+  last_fill_was_full_ = count == size;
+  return count;
+}
+
+void SocketWriter::write(std::span<const std::string_view> pieces) {
+  if (!socket_) throw std::logic_error("SocketWriter used before attach()");
+  std::size_t total = 0;
+  for (auto piece : pieces) total += piece.size();
+  if (buffer_size_ > 0 && buffer_.size() + total < buffer_size_) {
+    for (auto piece : pieces) buffer_.append(piece);
+    return;
+  }
+  flush();
+  send_all(pieces);
+}
+
+void SocketWriter::flush() {
+  if (buffer_.empty()) return;
+  std::string pending;
+  pending.swap(buffer_);
+  std::string_view piece = pending;
+  send_all(std::span<const std::string_view>(&piece, 1));
+}
+
+void SocketWriter::send_all(std::span<const std::string_view> pieces) {
+  std::vector<boost::asio::const_buffer> buffers;
+  buffers.reserve(pieces.size());
+  for (auto piece : pieces)
+    if (!piece.empty()) buffers.emplace_back(piece.data(), piece.size());
+
+  std::size_t first = 0;
+  while (first < buffers.size()) {
+    auto deadline = detail::deadline_after(timeout);
+    std::size_t sent = detail::write_some(
+        *socket_, std::span<const boost::asio::const_buffer>(buffers).subspan(first), deadline);
+    // Drop what was sent: whole buffers first, then the front of a partly sent one.
+    while (first < buffers.size() && sent >= buffers[first].size()) sent -= buffers[first++].size();
+    if (first < buffers.size()) buffers[first] += sent;
+  }
+}
+
+} // namespace socketserver

@@ -1,0 +1,122 @@
+#include "socketserver/thread_pool_mixin.hpp"
+
+namespace socketserver::detail {
+
+std::size_t default_worker_count() noexcept {
+  return std::max<std::size_t>(4, std::thread::hardware_concurrency());
+}
+
+void WorkerPool::start(std::size_t workers, std::size_t capacity, Work work,
+                       std::function<void()> on_room) {
+  std::lock_guard lock(mutex_);
+  if (!threads_.empty()) return;
+  capacity_ = capacity;
+  stopping_ = false;
+  work_ = std::move(work);
+  on_room_ = std::move(on_room);
+  for (std::size_t i = 0; i < std::max<std::size_t>(workers, 1); ++i)
+    threads_.emplace_back([this] { work_loop(); });
+}
+
+bool WorkerPool::started() const {
+  std::lock_guard lock(mutex_);
+  return !threads_.empty() && !stopping_;
+}
+
+void WorkerPool::push(Request request) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(request));
+  }
+  wake_.notify_one();
+}
+
+std::size_t WorkerPool::queued() const {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
+void WorkerPool::stop() {
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    threads.swap(threads_);
+  }
+  wake_.notify_all();
+  for (auto& thread : threads) thread.join();
+}
+
+void WorkerPool::work_loop() {
+  for (;;) {
+    std::optional<Request> request;
+    bool made_room = false;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and the queue is drained
+      made_room = queue_.size() >= capacity_;
+      request.emplace(std::move(queue_.front()));
+      queue_.pop_front();
+      ++busy_;
+    }
+    if (made_room && on_room_) on_room_();
+    work_(*request);
+    --busy_;
+  }
+}
+
+void IdleConnections::park(Request request, std::optional<Seconds> timeout,
+                           std::function<void(Request)> ready) {
+  std::uint64_t id = next_id_++;
+  auto entry = std::make_unique<Parked>(Parked{std::move(request), boost::asio::steady_timer(loop_), std::move(ready)});
+  entry->request.connection->async_wait(boost::asio::socket_base::wait_read,
+                                        [this, id](const boost::system::error_code& error) {
+                                          if (error != boost::asio::error::operation_aborted) on_readable(id);
+                                        });
+  if (timeout) {
+    entry->timer.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(*timeout));
+    entry->timer.async_wait([this, id](const boost::system::error_code& error) {
+      if (!error) on_timeout(id);
+    });
+  }
+  parked_.emplace(id, std::move(entry));
+}
+
+void IdleConnections::on_readable(std::uint64_t id) {
+  auto found = parked_.find(id);
+  if (found == parked_.end()) return;
+  std::unique_ptr<Parked> entry = std::move(found->second);
+  parked_.erase(found);
+  entry->timer.cancel();
+
+  // Move the connection off the loop's context, so that its later traffic does not wake
+  // the request loop while a worker serves it.
+  StreamSocket& parked_socket = *entry->request.connection;
+  boost::system::error_code error;
+  auto protocol = parked_socket.local_endpoint(error).protocol();
+  if (error) return;  // the peer is already gone; the socket closes with the entry
+  StreamSocket moved(connections_, protocol, parked_socket.release());
+  moved.non_blocking(true);
+  entry->request.connection.emplace(std::move(moved));
+  entry->ready(std::move(entry->request));
+}
+
+void IdleConnections::on_timeout(std::uint64_t id) {
+  auto found = parked_.find(id);
+  if (found == parked_.end()) return;
+  boost::system::error_code ignored;
+  found->second->request.connection->close(ignored);
+  parked_.erase(found);
+}
+
+void IdleConnections::close_all() {
+  for (auto& [id, entry] : parked_) {
+    boost::system::error_code ignored;
+    entry->timer.cancel();
+    entry->request.connection->close(ignored);
+  }
+  parked_.clear();
+}
+
+} // namespace socketserver::detail
