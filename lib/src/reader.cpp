@@ -81,7 +81,8 @@ std::string ByteReader::read_all(std::size_t limit) {
 std::string ByteReader::readline() {
   begin_operation();
   if (auto length = scan_for("\n", max_line_length)) return take(*length);
-  if (!eof_) throw LimitExceeded("line", max_line_length);
+  // Past the limit even when the end of stream is already known (a datagram, say).
+  if (!eof_ || buffered() > max_line_length) throw LimitExceeded("line", max_line_length);
   return take(buffered());
 }
 
@@ -99,7 +100,7 @@ std::optional<std::string> ByteReader::read_until(std::string_view delimiter, st
     message.resize(*length - delimiter.size());
     return message;
   }
-  if (!eof_) throw LimitExceeded("message", limit);
+  if (!eof_ || buffered() > limit) throw LimitExceeded("message", limit);
   if (buffered() == 0) return std::nullopt;
   throw ProtocolError("connection closed in the middle of a message");
 }

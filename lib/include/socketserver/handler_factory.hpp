@@ -29,7 +29,8 @@ HandlerFactory handler(Args&&... args) {
   static_assert(std::is_base_of_v<BaseRequestHandler, Handler>,
                 "handler<H>() needs a class derived from BaseRequestHandler");
   return [bound = std::make_tuple(std::forward<Args>(args)...)]() {
-    return std::apply([](const auto&... a) { return std::make_unique<Handler>(a...); }, bound);
+    // auto& (not const auto&) keeps a std::ref argument a non-const reference.
+    return std::apply([](auto&... a) { return std::make_unique<Handler>(a...); }, bound);
   };
 }
 
