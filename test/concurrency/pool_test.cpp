@@ -1,0 +1,236 @@
+// Issue 3, ThreadPoolMixIn: a burst larger than the queue is served completely, never more
+// than `workers` handlers run at once, silent connections never occupy a worker, and
+// OverflowPolicy::refuse closes and counts what does not fit.
+#define BOOST_TEST_MODULE concurrency_pool
+#include <boost/test/unit_test.hpp>
+
+#include <deque>
+
+#include "concurrency_support.hpp"
+
+using namespace concurrency;
+using namespace test_support;
+using namespace socketserver;
+
+namespace {
+
+struct PoolSettings {
+  std::size_t workers = 4;
+  std::size_t queue_size = 256;
+  OverflowPolicy overflow = OverflowPolicy::wait;
+  Seconds request_timeout = io_timeout;
+};
+
+// The pool server of @p transport, built directly (make_server() has no overflow policy).
+template <class Server>
+std::unique_ptr<ThreadPoolMixIn<Server>> build(const Address& address, Transport transport, Gauge* gauge,
+                                               const PoolSettings& settings) {
+  auto server = std::make_unique<ThreadPoolMixIn<Server>>(address, scripted_handler(transport, gauge), false);
+  server->workers = settings.workers;
+  server->queue_size = settings.queue_size;
+  server->overflow = settings.overflow;
+  server->request_timeout = settings.request_timeout;
+  server->bind_and_activate();
+  return server;
+}
+
+// A pool server of any transport, with the counters the tests read.
+struct Pool {
+  std::unique_ptr<BaseServer> server;
+  std::function<std::uint64_t()> refused_count;
+  std::function<std::size_t()> busy_workers;
+};
+
+Pool pool_server(Transport transport, const TempDir& dir, Gauge* gauge, const PoolSettings& settings) {
+  Address inet = Address::inet("127.0.0.1", 0);
+  Address path = Address::unix_socket(dir.file("server.sock"));
+  Pool pool;
+  auto keep = [&](auto built) {
+    auto* raw = built.get();
+    pool.refused_count = [raw] { return raw->refused_count(); };
+    pool.busy_workers = [raw] { return raw->busy_workers(); };
+    pool.server = std::move(built);
+  };
+  switch (transport) {
+  case Transport::tcp: keep(build<TCPServer>(inet, transport, gauge, settings)); break;
+  case Transport::udp: keep(build<UDPServer>(inet, transport, gauge, settings)); break;
+  case Transport::unix_stream: keep(build<UnixStreamServer>(path, transport, gauge, settings)); break;
+  case Transport::unix_datagram: keep(build<UnixDatagramServer>(path, transport, gauge, settings)); break;
+  }
+  return pool;
+}
+
+// 60 clients at once against 2 workers and a queue of 4: everybody is served, correctly.
+void burst_larger_than_the_queue(Transport transport) {
+  constexpr int clients = 60;
+  constexpr int rounds = 3;
+  PoolSettings settings;
+  settings.workers = 2;
+  settings.queue_size = 4;
+  TempDir dir;
+  SharedGauge gauge;
+  Pool pool = pool_server(transport, dir, gauge.get(), settings);
+  ServerThread running(*pool.server);
+  auto took = run_together(clients, [&](int client) {
+    auto peer = Peer::open(transport, pool.server->server_address(), dir, "c" + std::to_string(client));
+    for (int round = 0; round < rounds; ++round) {
+      // Small datagrams: while the queue is full they wait in the socket's receive buffer,
+      // and UDP drops what does not fit there.
+      std::string text = is_datagram(transport) ? payload(client, round, 40) : payload(client, round);
+      if (peer->request(text) != "ok " + text) throw std::runtime_error("wrong reply");
+    }
+    if (!peer->finish()) throw std::runtime_error("no clean end of stream");
+  });
+  BOOST_TEST(gauge->peak.load() <= 2);
+  BOOST_TEST(pool.refused_count() == 0u);
+  BOOST_TEST(gauge->started.load() == (is_datagram(transport) ? clients * rounds : clients));
+  BOOST_TEST_MESSAGE(to_string(transport) << ": burst of " << clients << " clients x " << rounds
+                                          << " requests, 2 workers, queue 4: served in " << took.count()
+                                          << " ms, peak " << gauge->peak.load() << " handlers");
+}
+
+// Ten held requests, three workers: three run, and each release lets exactly one more in.
+void never_more_than_n_handlers(Transport transport) {
+  constexpr int clients = 10;
+  constexpr int workers = 3;
+  PoolSettings settings;
+  settings.workers = workers;
+  TempDir dir;
+  SharedGauge gauge;
+  Pool pool = pool_server(transport, dir, gauge.get(), settings);
+  ServerThread running(*pool.server);
+  std::vector<std::unique_ptr<Peer>> peers;
+  std::vector<Peer*> waiting;
+  for (int i = 0; i < clients; ++i) {
+    peers.push_back(Peer::open(transport, pool.server->server_address(), dir, "h" + std::to_string(i)));
+    peers.back()->start_hold();
+    waiting.push_back(peers.back().get());
+  }
+  std::deque<Peer*> running_now;
+  auto release_oldest = [&] {
+    Peer* done = running_now.front();
+    running_now.pop_front();
+    done->release();
+    BOOST_TEST(done->wait_done() == "done " + done->name());
+    BOOST_TEST(done->finish());
+  };
+  while (!waiting.empty()) {
+    if (running_now.size() == std::size_t(workers)) release_oldest();
+    // Stream connections reach the queue when they become readable, in any order.
+    Peer* started = wait_any_started(waiting);
+    std::erase(waiting, started);
+    running_now.push_back(started);
+    BOOST_TEST(gauge->active.load() <= workers);
+    BOOST_TEST(pool.busy_workers() <= std::size_t(workers));
+  }
+  BOOST_TEST(gauge->held.load() == workers);
+  while (!running_now.empty()) release_oldest();
+  BOOST_TEST(gauge->peak.load() == workers);
+  BOOST_TEST(gauge->started.load() == clients);
+}
+
+// Silent connections wait on the request loop, not on a worker: with 2 workers and 6
+// silent clients connected first, a real client is still served at once.
+void silent_connections_never_occupy_workers(Transport transport) {
+  constexpr int silent_count = 6;
+  PoolSettings settings;
+  settings.workers = 2;
+  settings.request_timeout = std::chrono::seconds(60);  // longer than any client deadline here
+  TempDir dir;
+  SharedGauge gauge;
+  Pool pool = pool_server(transport, dir, gauge.get(), settings);
+  ServerThread running(*pool.server);
+  std::vector<std::unique_ptr<Client>> silent;
+  for (int i = 0; i < silent_count; ++i) silent.push_back(std::make_unique<Client>(pool.server->server_address()));
+  // Accepted in order, so the silent ones are all parked before this one is read.
+  auto real = Peer::open(transport, pool.server->server_address(), dir, "real");
+  BOOST_TEST(real->request("hello") == "ok hello");
+  BOOST_TEST(real->finish());
+  BOOST_TEST(gauge->started.load() == 1);
+  BOOST_TEST(eventually([&] { return pool.busy_workers() == 0u; }));
+  // Once they speak, the silent ones are served too.
+  for (auto& client : silent) {
+    client->send("late\n");
+    BOOST_TEST(client->readline() == "ok late\n");
+    client->half_close();
+    BOOST_TEST(client->read_all() == "");
+  }
+  BOOST_TEST(gauge->started.load() == 1 + silent_count);
+}
+
+// One worker held, a queue of 2 filled: the next connections are refused and counted.
+void refuse_policy_counts_refusals(Transport transport) {
+  constexpr int refused = 3;
+  PoolSettings settings;
+  settings.workers = 1;
+  settings.queue_size = 2;
+  settings.overflow = OverflowPolicy::refuse;
+  TempDir dir;
+  SharedGauge gauge;
+  Pool pool = pool_server(transport, dir, gauge.get(), settings);
+  ServerThread running(*pool.server);
+  const Address address = pool.server->server_address();
+  auto holder = Peer::open(transport, address, dir, "holder");
+  holder->start_hold();
+  holder->wait_started();
+  std::vector<std::unique_ptr<Peer>> queued;
+  for (int i = 0; i < 2; ++i) {
+    queued.push_back(Peer::open(transport, address, dir, "q" + std::to_string(i)));
+    queued.back()->start_hold();
+  }
+  std::vector<std::unique_ptr<Peer>> extra;
+  for (int i = 0; i < refused; ++i) {
+    extra.push_back(Peer::open(transport, address, dir, "x" + std::to_string(i)));
+    // A datagram is the request; a connection is refused as soon as it is accepted (and
+    // sending on it could then fail with a broken pipe).
+    if (is_datagram(transport)) extra.back()->start_hold();
+  }
+  BOOST_TEST(eventually([&] { return pool.refused_count() == std::uint64_t(refused); }),
+             "refused " << pool.refused_count());
+  if (!is_datagram(transport)) {
+    for (auto& peer : extra) {  // closed at once: end of stream, or a reset for unread data
+      bool closed = false;
+      try {
+        closed = peer->finish();
+      } catch (const std::exception&) {
+        closed = true;
+      }
+      BOOST_TEST(closed);
+    }
+  }
+  holder->release();
+  BOOST_TEST(holder->wait_done() == "done holder");
+  BOOST_TEST(holder->finish());
+  std::vector<Peer*> waiting{queued[0].get(), queued[1].get()};
+  while (!waiting.empty()) {  // one worker: they run one after the other
+    Peer* peer = wait_any_started(waiting);
+    std::erase(waiting, peer);
+    peer->release();
+    BOOST_TEST(peer->wait_done() == "done " + peer->name());
+    BOOST_TEST(peer->finish());
+  }
+  BOOST_TEST(gauge->started.load() == 3);
+  BOOST_TEST(pool.refused_count() == std::uint64_t(refused));
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(burst_larger_than_the_queue_is_served_completely) {
+  for (Transport transport : all_transports)
+    BOOST_TEST_CONTEXT(to_string(transport)) { burst_larger_than_the_queue(transport); }
+}
+
+BOOST_AUTO_TEST_CASE(never_more_than_workers_handlers_at_once) {
+  for (Transport transport : all_transports)
+    BOOST_TEST_CONTEXT(to_string(transport)) { never_more_than_n_handlers(transport); }
+}
+
+BOOST_AUTO_TEST_CASE(silent_connections_do_not_occupy_workers) {
+  for (Transport transport : stream_transports)
+    BOOST_TEST_CONTEXT(to_string(transport)) { silent_connections_never_occupy_workers(transport); }
+}
+
+BOOST_AUTO_TEST_CASE(overflow_refuse_counts_refusals) {
+  for (Transport transport : all_transports)
+    BOOST_TEST_CONTEXT(to_string(transport)) { refuse_policy_counts_refusals(transport); }
+}
