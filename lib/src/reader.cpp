@@ -33,13 +33,6 @@ std::string ByteReader::read(std::size_t size) {
   if (size == 0) return {};
   if (buffered() == 0) {
     if (eof_) return {};
-    if (size >= buffer_size_) {  // large read: skip the buffer, one copy fewer
-      std::string result(size, '\0');
-      std::size_t count = fill(result.data(), size);
-      if (count == 0) eof_ = true;
-      result.resize(count);
-      return result;
-    }
     fill_buffer();
   }
   return take(std::min(size, buffered()));
@@ -81,6 +74,9 @@ std::string ByteReader::read_all(std::size_t limit) {
 std::string ByteReader::readline() {
   begin_operation();
   if (auto length = scan_for("\n", max_line_length)) return take(*length);
+  // A last line of exactly max_line_length bytes without a newline is within the limit:
+  // look one read further for the end of the stream before refusing it.
+  if (!eof_ && buffered() == max_line_length) fill_buffer();
   // Past the limit even when the end of stream is already known (a datagram, say).
   if (!eof_ || buffered() > max_line_length) throw LimitExceeded("line", max_line_length);
   return take(buffered());
@@ -106,7 +102,11 @@ std::optional<std::string> ByteReader::read_until(std::string_view delimiter, st
 }
 
 void ByteReader::preload(std::string_view bytes) {
-  buffer_.assign(bytes.begin(), bytes.end());
+  buffer_.reset();
+  capacity_ = 0;
+  begin_ = end_ = 0;
+  resize_buffer(bytes.size());
+  if (!bytes.empty()) std::memcpy(buffer_.get(), bytes.data(), bytes.size());
   begin_ = 0;
   end_ = bytes.size();
   eof_ = true;
@@ -115,21 +115,25 @@ void ByteReader::preload(std::string_view bytes) {
 std::size_t ByteReader::fill_buffer() {
   if (eof_) return 0;
   if (begin_ == end_) begin_ = end_ = 0;
-  if (buffer_.size() < buffer_size_) buffer_.resize(buffer_size_);
-  if (end_ == buffer_.size()) reserve_for(buffered() + buffer_size_);
-  std::size_t count = fill(buffer_.data() + end_, buffer_.size() - end_);
+  if (capacity_ < buffer_size_) resize_buffer(buffer_size_);
+  if (end_ == capacity_) reserve_for(buffered() + buffer_size_);
+  std::size_t count = fill(buffer_.get() + end_, capacity_ - end_);
   if (count == 0) eof_ = true;
   end_ += count;
   return count;
 }
 
 std::string ByteReader::take(std::size_t size) {
-  std::string result(buffer_.data() + begin_, size);
+  if (size == 0) return {};
+  std::string result(buffer_.get() + begin_, size);
   begin_ += size;
   if (begin_ == end_) {
     begin_ = end_ = 0;
     // A long line grew the buffer; give the memory back once it is consumed.
-    if (buffer_.size() > buffer_size_) std::vector<char>(buffer_size_).swap(buffer_);
+    if (capacity_ > buffer_size_) {
+      buffer_.reset();
+      capacity_ = 0;
+    }
   }
   return result;
 }
@@ -138,7 +142,7 @@ std::optional<std::size_t> ByteReader::scan_for(std::string_view delimiter, std:
   std::size_t searched = 0;  // positions already known not to start a delimiter
   for (;;) {
     std::size_t available = std::min(buffered(), window);
-    std::string_view data(buffer_.data() + begin_, available);
+    std::string_view data(buffer_.get() + begin_, available);
     if (auto position = data.find(delimiter, searched); position != std::string_view::npos)
       return position + delimiter.size();
     if (available >= window || eof_) return std::nullopt;
@@ -149,14 +153,24 @@ std::optional<std::size_t> ByteReader::scan_for(std::string_view delimiter, std:
 }
 
 void ByteReader::reserve_for(std::size_t size) {
-  if (buffer_.size() - begin_ >= size && end_ < buffer_.size()) return;
+  if (capacity_ - begin_ >= size && end_ < capacity_) return;
   if (begin_ > 0) {
-    std::memmove(buffer_.data(), buffer_.data() + begin_, buffered());
+    std::memmove(buffer_.get(), buffer_.get() + begin_, buffered());
     end_ -= begin_;
     begin_ = 0;
   }
-  if (buffer_.size() < size) buffer_.resize(size);
-  if (end_ == buffer_.size()) buffer_.resize(buffer_.size() + buffer_size_);
+  if (capacity_ < size) resize_buffer(size);
+  if (end_ == capacity_) resize_buffer(capacity_ + buffer_size_);
+}
+
+void ByteReader::resize_buffer(std::size_t capacity) {
+  capacity = std::max<std::size_t>(capacity, 1);
+  std::unique_ptr<char[]> bigger(new char[capacity]);  // uninitialised on purpose
+  if (end_ > begin_) std::memcpy(bigger.get(), buffer_.get() + begin_, buffered());
+  end_ -= begin_;
+  begin_ = 0;
+  buffer_ = std::move(bigger);
+  capacity_ = capacity;
 }
 
 } // namespace socketserver

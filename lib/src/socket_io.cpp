@@ -11,16 +11,20 @@ namespace socketserver {
 
 void SocketReader::begin_operation() {
   if (!socket_) throw std::logic_error("SocketReader used before attach()");
+  if (timeout != kernel_timeout_) {
+    detail::set_kernel_timeout(socket_->native_handle(), detail::KernelTimeout::receive, timeout);
+    kernel_timeout_ = timeout;
+  }
   deadline_ = detail::deadline_after(timeout);
+  first_fill_ = true;
 }
 
 std::size_t SocketReader::fill(char* data, std::size_t size) {
-  // When the last read drained the socket, the next one would most likely fail with
-  // EAGAIN; waiting for readiness first saves that system call.
-  std::size_t count = detail::read_some(*socket_, boost::asio::buffer(data, size), deadline_,
-                                        !last_fill_was_full_);
-  last_fill_was_full_ = count == size;
-  return count;
+  // Only the first read of an operation may block in recv(): SO_RCVTIMEO equals the whole
+  // timeout, which later reads of the same operation no longer have.
+  bool may_block = first_fill_ || !timeout;
+  first_fill_ = false;
+  return detail::read_some(*socket_, boost::asio::buffer(data, size), deadline_, may_block);
 }
 
 void SocketWriter::write(std::span<const std::string_view> pieces) {
@@ -44,6 +48,10 @@ void SocketWriter::flush() {
 }
 
 void SocketWriter::send_all(std::span<const std::string_view> pieces) {
+  if (timeout != kernel_timeout_) {
+    detail::set_kernel_timeout(socket_->native_handle(), detail::KernelTimeout::send, timeout);
+    kernel_timeout_ = timeout;
+  }
   std::vector<boost::asio::const_buffer> buffers;
   buffers.reserve(pieces.size());
   for (auto piece : pieces)

@@ -72,7 +72,6 @@ std::optional<Request> StreamServer::get_request() {
     return std::nullopt;
   }
   accept_error_reported_ = false;
-  peer.non_blocking(true);
   Request request;
   request.client_address = detail::to_address(peer_endpoint);
   request.connection.emplace(std::move(peer));

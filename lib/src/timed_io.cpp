@@ -2,6 +2,9 @@
 #include "endpoints.hpp"
 
 #include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/uio.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -45,31 +48,55 @@ void wait_until_ready(int fd, Readiness readiness, const Deadline& deadline) {
   }
 }
 
+void set_kernel_timeout(int fd, KernelTimeout which,
+                        const std::optional<std::chrono::duration<double>>& timeout) {
+  timeval value{};  // zero: no limit
+  if (timeout) {
+    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(*timeout).count();
+    if (micros <= 0) micros = 1;  // zero would mean "no limit"
+    value.tv_sec = static_cast<time_t>(micros / 1000000);
+    value.tv_usec = static_cast<suseconds_t>(micros % 1000000);
+  }
+  int option = which == KernelTimeout::receive ? SO_RCVTIMEO : SO_SNDTIMEO;
+  if (::setsockopt(fd, SOL_SOCKET, option, &value, sizeof value) != 0)
+    throw boost::system::system_error(errno, boost::system::system_category(), "setsockopt");
+}
+
 std::size_t read_some(StreamSocket& socket, boost::asio::mutable_buffer buffer,
-                      const Deadline& deadline, bool poll_first) {
+                      const Deadline& deadline, bool may_block) {
+  int fd = socket.native_handle();
+  int flags = may_block ? 0 : MSG_DONTWAIT;
   for (;;) {
-    if (poll_first) wait_until_ready(socket.native_handle(), Readiness::readable, deadline);
-    boost::system::error_code error;
-    std::size_t count = socket.read_some(buffer, error);
-    if (!error) return count;
-    if (error == boost::asio::error::eof) return 0;
-    if (would_block(error) || error == boost::asio::error::interrupted) {
-      poll_first = true;
-      continue;
-    }
-    throw boost::system::system_error(error, "read");
+    ssize_t count = ::recv(fd, buffer.data(), buffer.size(), flags);
+    if (count >= 0) return static_cast<std::size_t>(count);
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK)
+      throw boost::system::system_error(errno, boost::system::system_category(), "read");
+    // SO_RCVTIMEO expired (the deadline has passed), or the socket is non-blocking.
+    wait_until_ready(fd, Readiness::readable, deadline);
+    flags = MSG_DONTWAIT;
   }
 }
 
 std::size_t write_some(StreamSocket& socket, std::span<const boost::asio::const_buffer> buffers,
                        const Deadline& deadline) {
-  for (bool poll_first = false;; poll_first = true) {
-    if (poll_first) wait_until_ready(socket.native_handle(), Readiness::writable, deadline);
-    boost::system::error_code error;
-    std::size_t count = socket.write_some(buffers, error);
-    if (!error) return count;
-    if (!would_block(error) && error != boost::asio::error::interrupted)
-      throw boost::system::system_error(error, "write");
+  int fd = socket.native_handle();
+  iovec pieces[16];
+  msghdr message{};
+  message.msg_iov = pieces;
+  for (const auto& buffer : buffers) {
+    if (message.msg_iovlen == std::size(pieces)) break;
+    pieces[message.msg_iovlen++] = iovec{const_cast<void*>(buffer.data()), buffer.size()};
+  }
+  int flags = MSG_NOSIGNAL;  // a reset peer is an error on this connection, not SIGPIPE
+  for (;;) {
+    ssize_t count = ::sendmsg(fd, &message, flags);
+    if (count >= 0) return static_cast<std::size_t>(count);
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK)
+      throw boost::system::system_error(errno, boost::system::system_category(), "write");
+    wait_until_ready(fd, Readiness::writable, deadline);
+    flags |= MSG_DONTWAIT;
   }
 }
 

@@ -1,10 +1,18 @@
 // Synchronous socket I/O with a deadline.
 //
 // Asio's synchronous reads and writes cannot be bounded in time: SO_RCVTIMEO makes recv()
-// fail with EAGAIN, and Asio then falls back to an unbounded poll(). So request sockets are
-// kept in non-blocking mode, and when an operation would block we wait for readiness here,
-// with poll() and the remaining time. This is the one place where POSIX is used directly:
-// Asio has no timed synchronous wait.
+// fail with EAGAIN, and Asio then falls back to an unbounded poll(). So the data path of
+// rfile and wfile calls recv()/sendmsg() itself — the one place where POSIX socket calls are
+// used directly, because Asio has no timed synchronous operation:
+//
+// - the first read of an operation, and every write, is an ordinary blocking call bounded
+//   by the kernel's SO_RCVTIMEO / SO_SNDTIMEO: one system call when the peer is live, as
+//   with Python's blocking sockets;
+// - a read later in the same operation (the rest of a line, say) must not wait longer than
+//   what is left of the deadline, so it does not block: MSG_DONTWAIT, then poll() with the
+//   remaining time.
+//
+// The same code works on sockets in non-blocking mode (EAGAIN at once, then poll()).
 #pragma once
 
 #include <chrono>
@@ -30,12 +38,20 @@ enum class Readiness { readable, writable };
 /// Waits until @p fd is ready or @p deadline passes (then throws system_error timed_out).
 void wait_until_ready(int fd, Readiness readiness, const Deadline& deadline);
 
-/// Reads at least one byte into @p buffer, or returns 0 at end of stream.
-/// @p poll_first skips the first read attempt when data is unlikely to be there yet.
-std::size_t read_some(StreamSocket& socket, boost::asio::mutable_buffer buffer,
-                      const Deadline& deadline, bool poll_first);
+enum class KernelTimeout { receive, send };
 
-/// Writes at least one byte of @p buffer; returns how many were written.
+/// Sets SO_RCVTIMEO or SO_SNDTIMEO of @p fd to @p timeout (none: no limit).
+void set_kernel_timeout(int fd, KernelTimeout which, const std::optional<std::chrono::duration<double>>& timeout);
+
+/// Reads at least one byte into @p buffer, or returns 0 at end of stream. With
+/// @p may_block, a blocking socket waits in recv() itself (bounded by SO_RCVTIMEO, which
+/// must not exceed what is left until @p deadline); otherwise the wait is a poll() bounded
+/// by @p deadline.
+std::size_t read_some(StreamSocket& socket, boost::asio::mutable_buffer buffer,
+                      const Deadline& deadline, bool may_block);
+
+/// Writes at least one byte of @p buffers; returns how many were written. A blocking
+/// socket waits in sendmsg() (bounded by SO_SNDTIMEO), a non-blocking one in poll().
 std::size_t write_some(StreamSocket& socket, std::span<const boost::asio::const_buffer> buffers,
                        const Deadline& deadline);
 

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -80,7 +81,8 @@ public:
   std::size_t max_line_length = default_max_line_length;
 
   /// Up to @p size bytes: whatever is available, waiting only until at least one byte is
-  /// (like `recv(size)`). Returns an empty string at end of stream.
+  /// (like `recv(size)`), and never more than the buffer size per call, so a large @p size
+  /// costs no memory up front. Returns an empty string at end of stream.
   std::string read(std::size_t size);
 
   /// Exactly @p size bytes; throws IncompleteRead if the stream ends first.
@@ -129,7 +131,12 @@ private:
   std::optional<std::size_t> scan_for(std::string_view delimiter, std::size_t limit);
   void reserve_for(std::size_t size);
 
-  std::vector<char> buffer_;
+  void resize_buffer(std::size_t capacity);
+
+  // Not a std::vector: its zero-filling would touch every page of the buffer, and an idle
+  // connection would then cost its whole buffer in resident memory.
+  std::unique_ptr<char[]> buffer_;
+  std::size_t capacity_ = 0;
   std::size_t buffer_size_;
   std::size_t begin_ = 0;
   std::size_t end_ = 0;

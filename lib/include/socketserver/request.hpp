@@ -23,8 +23,8 @@ using DatagramEndpoint = boost::asio::generic::datagram_protocol::endpoint;
 /// or a received datagram together with the socket to answer on (datagram servers).
 ///
 /// A Request is move-only; whoever holds it owns the connection. Stream connections are
-/// in non-blocking mode: read and write them through StreamRequestHandler's `rfile` and
-/// `wfile`, which add the timeouts, or with Asio's asynchronous operations.
+/// ordinary blocking sockets: read and write them through StreamRequestHandler's `rfile`
+/// and `wfile`, which add the timeouts, or with Asio's synchronous calls (no timeout).
 struct Request {
   /// The accepted connection; set by stream servers only.
   std::optional<StreamSocket> connection;

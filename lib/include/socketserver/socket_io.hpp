@@ -24,8 +24,11 @@ public:
   /// A reader not yet attached to a connection.
   SocketReader() = default;
 
-  /// Reads from @p socket (which must be in non-blocking mode, as Request connections are).
-  void attach(StreamSocket& socket) { socket_ = &socket; }
+  /// Reads from @p socket (blocking or non-blocking mode).
+  void attach(StreamSocket& socket) {
+    socket_ = &socket;
+    kernel_timeout_.reset();
+  }
 
   /// Time limit of each read call; none waits for ever.
   std::optional<Seconds> timeout;
@@ -39,7 +42,8 @@ protected:
 private:
   StreamSocket* socket_ = nullptr;
   std::optional<std::chrono::steady_clock::time_point> deadline_;
-  bool last_fill_was_full_ = true;
+  std::optional<Seconds> kernel_timeout_;  // what SO_RCVTIMEO holds
+  bool first_fill_ = true;                 // of the current operation
 };
 
 /// Writes a connection completely (like `sendall`), optionally buffered.
@@ -51,10 +55,11 @@ public:
   /// A writer not yet attached to a connection.
   SocketWriter() = default;
 
-  /// Writes to @p socket (in non-blocking mode); @p buffer_size 0 sends at once.
+  /// Writes to @p socket (blocking or non-blocking mode); @p buffer_size 0 sends at once.
   void attach(StreamSocket& socket, std::size_t buffer_size) {
     socket_ = &socket;
     buffer_size_ = buffer_size;
+    kernel_timeout_.reset();
   }
 
   /// Inactivity limit of each write; none waits for ever.
@@ -70,6 +75,7 @@ private:
   void send_all(std::span<const std::string_view> pieces);
 
   StreamSocket* socket_ = nullptr;
+  std::optional<Seconds> kernel_timeout_;  // what SO_SNDTIMEO holds
   std::size_t buffer_size_ = 0;
   std::string buffer_;
 };

@@ -38,7 +38,8 @@ public:
   /// The connection's outgoing bytes.
   SocketWriter wfile;
 
-  /// The connected socket (Python's `self.connection`), in non-blocking mode.
+  /// The connected socket (Python's `self.connection`). It is in blocking mode; rfile and
+  /// wfile bound its reads and writes with #timeout through SO_RCVTIMEO/SO_SNDTIMEO.
   StreamSocket& connection() const { return *request().connection; }
 
   /// Applies the attributes above and attaches #rfile and #wfile.
