@@ -47,11 +47,28 @@ void SocketWriter::flush() {
   send_all(std::span<const std::string_view>(&piece, 1));
 }
 
-void SocketWriter::send_all(std::span<const std::string_view> pieces) {
-  if (timeout != kernel_timeout_) {
-    detail::set_kernel_timeout(socket_->native_handle(), detail::KernelTimeout::send, timeout);
-    kernel_timeout_ = timeout;
+void SocketWriter::apply_timeout() {
+  if (timeout == kernel_timeout_) return;
+  detail::set_kernel_timeout(socket_->native_handle(), detail::KernelTimeout::send, timeout);
+  kernel_timeout_ = timeout;
+}
+
+std::uint64_t SocketWriter::send_file(int file_descriptor, std::uint64_t offset, std::uint64_t count) {
+  if (!socket_) throw std::logic_error("SocketWriter used before attach()");
+  flush();
+  apply_timeout();
+  std::uint64_t sent = 0;
+  while (sent < count) {
+    std::size_t chunk = detail::send_file_some(*socket_, file_descriptor, offset + sent, count - sent,
+                                               detail::deadline_after(timeout));
+    if (chunk == 0) break;  // the file is shorter than count
+    sent += chunk;
   }
+  return sent;
+}
+
+void SocketWriter::send_all(std::span<const std::string_view> pieces) {
+  apply_timeout();
   std::vector<boost::asio::const_buffer> buffers;
   buffers.reserve(pieces.size());
   for (auto piece : pieces)

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/sendfile.h>
 #include <sys/uio.h>
 
 #include <algorithm>
@@ -97,6 +98,22 @@ std::size_t write_some(StreamSocket& socket, std::span<const boost::asio::const_
       throw boost::system::system_error(errno, boost::system::system_category(), "write");
     wait_until_ready(fd, Readiness::writable, deadline);
     flags |= MSG_DONTWAIT;
+  }
+}
+
+std::size_t send_file_some(StreamSocket& socket, int file, std::uint64_t offset, std::uint64_t count,
+                           const Deadline& deadline) {
+  int fd = socket.native_handle();
+  constexpr std::uint64_t max_chunk = 1 << 30;
+  for (;;) {
+    off_t position = static_cast<off_t>(offset);
+    ssize_t sent = ::sendfile(fd, file, &position, static_cast<std::size_t>(std::min(count, max_chunk)));
+    if (sent >= 0) return static_cast<std::size_t>(sent);
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK)
+      throw boost::system::system_error(errno, boost::system::system_category(), "sendfile");
+    // SO_SNDTIMEO expired (the deadline has passed), or a non-blocking socket is full.
+    wait_until_ready(fd, Readiness::writable, deadline);
   }
 }
 

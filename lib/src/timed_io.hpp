@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 
@@ -54,6 +55,11 @@ std::size_t read_some(StreamSocket& socket, boost::asio::mutable_buffer buffer,
 /// socket waits in sendmsg() (bounded by SO_SNDTIMEO), a non-blocking one in poll().
 std::size_t write_some(StreamSocket& socket, std::span<const boost::asio::const_buffer> buffers,
                        const Deadline& deadline);
+
+/// Sends up to @p count bytes of @p file from @p offset with sendfile(2); returns how many
+/// were sent (0 at the end of the file).
+std::size_t send_file_some(StreamSocket& socket, int file, std::uint64_t offset, std::uint64_t count,
+                           const Deadline& deadline);
 
 /// Sends @p buffer to @p destination as one datagram, waiting for room until @p deadline.
 void send_datagram(DatagramSocket& socket, boost::asio::const_buffer buffer,

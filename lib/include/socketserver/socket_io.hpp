@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -71,7 +72,15 @@ public:
   /// Sends whatever is buffered.
   void flush() override;
 
+  /// Sends @p count bytes of the open file @p file_descriptor, starting at @p offset, with
+  /// the kernel's sendfile(2): the bytes go from the page cache to the socket without a
+  /// copy through the process (Python's `socket.sendfile()`). Flushes the buffer first;
+  /// #timeout bounds inactivity as for write(). Returns the bytes sent, fewer than
+  /// @p count only when the file ends first.
+  std::uint64_t send_file(int file_descriptor, std::uint64_t offset, std::uint64_t count);
+
 private:
+  void apply_timeout();
   void send_all(std::span<const std::string_view> pieces);
 
   StreamSocket* socket_ = nullptr;
