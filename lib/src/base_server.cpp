@@ -4,6 +4,8 @@
 #include <iostream>
 #include <sstream>
 
+#include "active_connections.hpp"
+
 namespace socketserver {
 namespace {
 
@@ -33,7 +35,8 @@ BaseServer::BaseServer(Address address, HandlerFactory factory)
     : waker_(loop_context_),
       deadline_timer_(loop_context_),
       server_address_(std::move(address)),
-      factory_(std::move(factory)) {
+      factory_(std::move(factory)),
+      active_connections_(std::make_unique<detail::ActiveConnections>()) {
   ignore_sigpipe();
 }
 
@@ -177,7 +180,13 @@ void BaseServer::server_close() {
   waker_.cancel();
 }
 
-bool BaseServer::verify_request(const Request&) { return true; }
+bool BaseServer::verify_request(const Request& request) {
+  if (allowed_networks.allows(request.client_address)) return true;
+  std::ostringstream line;
+  line << "socketserver: refused " << request.client_address << ": not in the allowed networks\n";
+  std::cerr << line.str() << std::flush;
+  return false;
+}
 
 void BaseServer::process_request(Request request) { process_request_inline(request); }
 
@@ -203,6 +212,15 @@ void BaseServer::shutdown_request(Request& request) { close_request(request); }
 void BaseServer::close_request(Request&) {}
 
 bool BaseServer::process_request_inline(Request& request) noexcept {
+  // Registered while the handler runs, unregistered before shutdown_request() closes the
+  // descriptor (see ActiveConnections).
+  std::optional<detail::ActiveConnections::Id> active;
+  if (request.connection && request.connection->is_open()) {
+    try {
+      active = active_connections_->add(request.connection->native_handle());
+    } catch (...) {  // out of memory: serve it anyway, it just cannot be drained early
+    }
+  }
   bool ok = true;
   try {
     finish_request(request);
@@ -213,11 +231,16 @@ bool BaseServer::process_request_inline(Request& request) noexcept {
     } catch (...) {
     }
   }
+  if (active) active_connections_->remove(*active);
   try {
     shutdown_request(request);
   } catch (...) {
   }
   return ok;
+}
+
+std::size_t BaseServer::shutdown_active_connections() noexcept {
+  return active_connections_->shutdown_all();
 }
 
 void BaseServer::handle_error(const Request& request, std::exception_ptr error) {

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "socketserver/version.hpp"
 
@@ -29,6 +30,10 @@ po::options_description shared_options(std::uint16_t default_port, bool datagram
   add("timeout", po::value<double>()->default_value(ServerCommandLine::default_timeout_seconds)->value_name("SECS"),
       "per-connection inactivity limit on reads and writes (0: none)");
   add("backlog", po::value<int>()->value_name("N"), "listen() backlog (default: system maximum)");
+  add("allow", po::value<std::vector<std::string>>()->composing()->value_name("CIDR"),
+      "accept only clients from this network, e.g. 127.0.0.0/8 or ::1/128 (repeatable; default: all)");
+  add("drain-timeout", po::value<double>()->default_value(ServerCommandLine::default_drain_timeout_seconds)->value_name("SECS"),
+      "on SIGINT/SIGTERM, time in-flight requests get to finish before they are cut (0: cut at once)");
   add("verbose", po::bool_switch(), "log each request");
   add("config", po::value<std::string>()->value_name("FILE"), "read options from FILE (name = value lines)");
   return shared;
@@ -42,6 +47,22 @@ po::options_description info_options() {
 
 void require(bool condition, const std::string& message) {
   if (!condition) throw UsageError(message);
+}
+
+// Refuses what Program_options lets through: a stray argument (it would be silently
+// ignored) and a negative value for an unsigned option (lexical_cast wraps "-1" round to
+// 4294967295, so `--workers=-1` would ask for four billion threads).
+const po::parsed_options& checked(const po::parsed_options& parsed) {
+  for (const po::option& option : parsed.options) {
+    if (option.position_key >= 0) throw UsageError("unexpected argument '" + option.value.front() + "'");
+    const po::option_description* description = parsed.description->find_nothrow(option.string_key, false);
+    bool is_unsigned =
+        description && dynamic_cast<const po::typed_value<unsigned>*>(description->semantic().get());
+    for (const std::string& value : option.value)
+      if (is_unsigned && value.starts_with('-'))
+        throw UsageError("--" + option.string_key + ": must not be negative (got '" + value + "')");
+  }
+  return parsed;
 }
 
 } // namespace
@@ -68,7 +89,7 @@ ParseOutcome ServerCommandLine::parse(int argc, const char* const argv[]) const 
   ParseOutcome outcome;
   try {
     po::variables_map values;
-    po::store(po::command_line_parser(argc, argv).options(everything).run(), values);
+    po::store(checked(po::command_line_parser(argc, argv).options(everything).run()), values);
     if (values.count("help")) {
       std::ostringstream help;
       help << "Usage: " << program_ << " [options]\n" << summary_ << "\n\n" << everything;
@@ -83,7 +104,7 @@ ParseOutcome ServerCommandLine::parse(int argc, const char* const argv[]) const 
       auto path = values["config"].as<std::string>();
       std::ifstream file(path);
       require(file.good(), "--config: cannot read '" + path + "'");
-      po::store(po::parse_config_file(file, settings), values);
+      po::store(checked(po::parse_config_file(file, settings)), values);
     }
     po::notify(values);
     outcome.options = interpret(values);
@@ -129,6 +150,20 @@ ServerOptions ServerCommandLine::interpret(const po::variables_map& values) cons
   double timeout = values["timeout"].as<double>();
   require(std::isfinite(timeout) && timeout >= 0, "--timeout: must be a number of seconds, 0 or more");
   if (timeout > 0) config.request_timeout = Seconds(timeout);
+
+  double drain = values["drain-timeout"].as<double>();
+  require(std::isfinite(drain) && drain >= 0, "--drain-timeout: must be a number of seconds, 0 or more");
+  config.drain_timeout = Seconds(drain);
+
+  if (values.count("allow")) {
+    for (const std::string& cidr : values["allow"].as<std::vector<std::string>>()) {
+      try {
+        config.allowed_networks.add(cidr);
+      } catch (const std::invalid_argument& e) {
+        throw UsageError(std::string("--allow: ") + e.what());
+      }
+    }
+  }
 
   if (values.count("backlog")) {
     config.backlog = values["backlog"].as<int>();

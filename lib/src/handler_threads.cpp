@@ -40,6 +40,20 @@ void HandlerThreads::join_all() {
   reap();
 }
 
+bool HandlerThreads::join_all_until(std::optional<std::chrono::steady_clock::time_point> deadline) {
+  if (!deadline) {
+    join_all();
+    return true;
+  }
+  bool done;
+  {
+    std::unique_lock lock(mutex_);
+    done = all_done_.wait_until(lock, *deadline, [this] { return running_.empty(); });
+  }
+  reap();
+  return done;
+}
+
 std::size_t HandlerThreads::live() const {
   std::lock_guard lock(mutex_);
   return running_.size();

@@ -16,11 +16,14 @@ template <class Server>
 std::unique_ptr<BaseServer> build(const ServerConfig& config, HandlerFactory factory) {
   auto server = std::make_unique<Server>(config.address, std::move(factory), false);
   server->request_timeout = config.request_timeout;
+  server->drain_timeout = config.drain_timeout;
+  server->allowed_networks = config.allowed_networks;
   server->allow_reuse_port = config.reuse_port;
   if constexpr (std::is_base_of_v<StreamServer, Server>) server->request_queue_size = config.backlog;
   if constexpr (requires { server->queue_size; }) {
     if (config.workers > 0) server->workers = config.workers;
     server->queue_size = config.queue_size;
+    server->wait_for_data = config.wait_for_data;
   }
   if constexpr (requires { server->max_children; }) server->max_children = config.max_children;
   server->bind_and_activate();

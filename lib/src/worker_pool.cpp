@@ -14,8 +14,10 @@ void WorkerPool::start(std::size_t workers, std::size_t capacity, Work work,
   stopping_ = false;
   work_ = std::move(work);
   on_room_ = std::move(on_room);
-  for (std::size_t i = 0; i < std::max<std::size_t>(workers, 1); ++i)
+  for (std::size_t i = 0; i < std::max<std::size_t>(workers, 1); ++i) {
     threads_.emplace_back([this] { work_loop(); });
+    ++running_threads_;
+  }
 }
 
 bool WorkerPool::started() const {
@@ -36,14 +38,23 @@ std::size_t WorkerPool::queued() const {
   return queue_.size();
 }
 
-void WorkerPool::stop() {
+void WorkerPool::stop(std::optional<std::chrono::steady_clock::time_point> deadline,
+                      const std::function<void()>& overdue) {
   std::vector<std::thread> threads;
+  std::deque<Request> dropped;
+  bool finished = true;
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     stopping_ = true;
+    wake_.notify_all();
+    if (deadline) {
+      finished = worker_exited_.wait_until(lock, *deadline, [this] { return running_threads_ == 0; });
+      if (!finished) dropped.swap(queue_);
+    }
     threads.swap(threads_);
   }
-  wake_.notify_all();
+  dropped.clear();  // closes the connections nobody will serve
+  if (!finished && overdue) overdue();
   for (auto& thread : threads) thread.join();
 }
 
@@ -54,7 +65,11 @@ void WorkerPool::work_loop() {
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and the queue is drained
+      if (queue_.empty()) {  // stopping, and the queue is drained
+        --running_threads_;
+        worker_exited_.notify_all();
+        return;
+      }
       made_room = queue_.size() >= capacity_;
       request.emplace(std::move(queue_.front()));
       queue_.pop_front();
@@ -97,7 +112,7 @@ void IdleConnections::on_readable(std::uint64_t id) {
   auto protocol = parked_socket.local_endpoint(error).protocol();
   if (error) return;  // the peer is already gone; the socket closes with the entry
   StreamSocket moved(connections_, protocol, parked_socket.release());
-  moved.non_blocking(true);
+  moved.native_non_blocking(false);  // waiting on the loop made it non-blocking
   entry->request.connection.emplace(std::move(moved));
   entry->ready(std::move(entry->request));
 }

@@ -5,7 +5,9 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -15,11 +17,15 @@
 
 #include "socketserver/address.hpp"
 #include "socketserver/handler_factory.hpp"
+#include "socketserver/network_allow_list.hpp"
 #include "socketserver/request.hpp"
 #include "socketserver/socket_io.hpp"
 #include "socketserver/waker.hpp"
 
 namespace socketserver {
+namespace detail {
+class ActiveConnections;
+} // namespace detail
 
 /// Python's `BaseServer`: waits for requests and runs a handler for each.
 ///
@@ -43,6 +49,8 @@ class BaseServer {
 public:
   /// How long an idle serve_forever() waits between calls to service_actions().
   static constexpr Seconds default_poll_interval{0.5};
+  /// Default for #drain_timeout.
+  static constexpr Seconds default_drain_timeout{5};
 
   /// A server for @p address whose requests are served by handlers from @p factory.
   BaseServer(Address address, HandlerFactory factory);
@@ -90,6 +98,25 @@ public:
   /// `timeout` is unset; none means no limit.
   std::optional<Seconds> request_timeout;
 
+  /// Graceful drain: how long server_close() lets requests already being served finish
+  /// once the server has stopped accepting (after shutdown(), or SIGINT/SIGTERM with
+  /// StopOnSignals). When it passes, the mix-ins end what is left:
+  /// - ThreadingMixIn and ThreadPoolMixIn shut down (both directions) the connections
+  ///   whose handlers still run, so their blocked reads see end of stream and their writes
+  ///   fail, and drop the requests still queued for a worker; then they join the threads;
+  /// - ForkingMixIn sends SIGTERM to the children still running, SIGKILL to those alive a
+  ///   second later, and reaps them all.
+  ///
+  /// None waits for ever (Python's behaviour). Zero ends in-flight requests at once. A
+  /// sync server has nothing in flight once serve_forever() has returned: the request it
+  /// was serving finished first. Set it before server_close() runs; the mix-ins'
+  /// destructors apply it too.
+  std::optional<Seconds> drain_timeout = default_drain_timeout;
+
+  /// The client networks the default verify_request() accepts; empty (the default) allows
+  /// everybody. Set it before serving. See NetworkAllowList.
+  NetworkAllowList allowed_networks;
+
   /// True while serve_forever() runs.
   bool serving() const noexcept { return serving_.load(); }
 
@@ -102,7 +129,9 @@ public:
   /// Takes the next request off the socket without blocking; nothing if there was none
   /// after all (another process took it, or the accept failed and is retried later).
   virtual std::optional<Request> get_request() = 0;
-  /// Return false to refuse @p request: it is then shut down without a handler.
+  /// Return false to refuse @p request: it is then shut down without a handler. The
+  /// default accepts the clients #allowed_networks allows and refuses the others with a
+  /// line on stderr.
   virtual bool verify_request(const Request& request);
   /// Arranges for finish_request() and shutdown_request(); the base class does both at
   /// once, in the calling thread. Mix-ins override this.
@@ -155,7 +184,16 @@ protected:
   /// Runs the handler on @p request with the errors routed to handle_error(), then
   /// shutdown_request(): what a worker thread or child process does with one request.
   /// Returns false when the handler failed.
+  ///
+  /// While the handler runs, a stream connection is registered as active, for
+  /// shutdown_active_connections().
   bool process_request_inline(Request& request) noexcept;
+
+  /// Shuts down both directions of the connection of every handler now running in
+  /// process_request_inline(), and of every one that starts later, so that they end
+  /// promptly: what the mix-ins do when #drain_timeout has passed. Thread-safe. Returns
+  /// how many connections were running.
+  std::size_t shutdown_active_connections() noexcept;
 
 private:
   enum class LoopEvent { request, deadline, wakeup };
@@ -180,6 +218,7 @@ private:
 
   Address server_address_;
   HandlerFactory factory_;
+  std::unique_ptr<detail::ActiveConnections> active_connections_;
 
   std::atomic<bool> shutdown_requested_{false};
   std::atomic<bool> serving_{false};

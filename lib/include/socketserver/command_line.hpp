@@ -35,13 +35,17 @@ struct ParseOutcome {
 
 /// The shared command line of DESIGN.md, on Boost.Program_options:
 /// `--host --port --unix --udp --mode --workers --max-children --timeout --backlog
-/// --verbose --config --help --version`, plus options a program adds with add_options().
+/// --verbose --config --help --version`, plus `--allow CIDR` (repeatable: accept only
+/// clients from these networks) and `--drain-timeout SECS` (how long in-flight requests
+/// may finish after SIGINT/SIGTERM), plus options a program adds with add_options().
 ///
 /// A bad value is one line naming the option, and exit status 2.
 class ServerCommandLine {
 public:
   /// Per-connection timeout of the examples unless `--timeout` says otherwise.
   static constexpr double default_timeout_seconds = 30;
+  /// Drain deadline unless `--drain-timeout` says otherwise.
+  static constexpr double default_drain_timeout_seconds = BaseServer::default_drain_timeout.count();
 
   /// @param program name printed in messages; @param summary one line for `--help`;
   /// @param default_port the port when `--port` is not given.

@@ -4,9 +4,12 @@
 
 #include <sys/types.h>
 
+#include <chrono>
+#include <csignal>
 #include <cstddef>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include <boost/asio/signal_set.hpp>
@@ -24,10 +27,19 @@ public:
   /// Forks, running the Asio `notify_fork` protocol on @p contexts around it. Returns the
   /// child's pid in the parent and 0 in the child; throws system_error when fork fails.
   pid_t fork(std::initializer_list<boost::asio::io_context*> contexts);
-  /// Reaps every child that has exited, without blocking. Returns how many.
+  /// Reaps every child that has exited, without blocking. Returns how many. A child
+  /// killed by a signal is reported with one line on stderr.
   std::size_t reap();
   /// Waits for every child to exit.
   void wait_all();
+  /// Reaps children as they exit until none is left or @p deadline passes. Returns true
+  /// when none is left.
+  bool wait_all_until(std::chrono::steady_clock::time_point deadline);
+  /// Sends @p signal_number to every child not yet reaped.
+  void signal_all(int signal_number) noexcept;
+  /// Graceful drain: waits for the children up to @p timeout (none: for ever), then sends
+  /// SIGTERM to those left, SIGKILL a second later to any still alive, and reaps them all.
+  void drain(std::optional<std::chrono::duration<double>> timeout);
   /// Children forked and not yet reaped.
   std::size_t count() const noexcept { return pids_.size(); }
 
@@ -46,10 +58,16 @@ void restart_interrupted_calls(int signal_number) noexcept;
 ///
 /// The child closes its copy of the listening socket, runs the handler and leaves with
 /// `_exit` — status 0, or 1 when the handler threw — so nothing of the parent's state is
-/// flushed or destroyed twice. The parent closes its copy of the connection and reaps
-/// children as soon as they exit (on SIGCHLD, and at each service_actions()), so no zombie
-/// lingers while the server idles. At #max_children live children the server stops
+/// flushed or destroyed twice. In the child SIGTERM has its default action again (it ends
+/// the child), whatever handler the parent installed. The parent closes its copy of the
+/// connection and reaps children as soon as they exit (on SIGCHLD, and at each
+/// service_actions()), so no zombie lingers while the server idles; a child killed by a
+/// signal is logged on stderr. At #max_children live children the server stops
 /// accepting until one exits; the kernel backlog holds new connections meanwhile.
+///
+/// server_close() with #block_on_close drains the children within `drain_timeout`: it
+/// waits for them until then, sends SIGTERM to those left, SIGKILL a second later, and
+/// reaps them all, so no child outlives the server.
 ///
 /// Fork from a process with a single thread (the one running serve_forever()).
 template <class Server>
@@ -78,6 +96,7 @@ public:
     std::fflush(nullptr);  // or buffered output would be written by both processes
     pid_t pid = children_.fork({&this->loop_context(), &this->connection_context()});
     if (pid == 0) {
+      std::signal(SIGTERM, SIG_DFL);  // the parent's drain may need to end this child
       this->after_fork_in_child();
       bool ok = this->process_request_inline(request);
       std::fflush(nullptr);
@@ -86,11 +105,12 @@ public:
     this->close_request(request);
   }
 
-  /// Closes the socket, then waits for the children if #block_on_close is set.
+  /// Closes the socket, then drains the children if #block_on_close is set (see
+  /// `drain_timeout`).
   void server_close() override {
     Server::server_close();
     child_exits_.cancel();
-    if (block_on_close) children_.wait_all();
+    if (block_on_close) children_.drain(this->drain_timeout);
     children_.reap();
   }
 

@@ -47,6 +47,14 @@ struct ServerConfig {
   int backlog = boost::asio::socket_base::max_listen_connections;
   /// Set SO_REUSEPORT (several servers on one port).
   bool reuse_port = false;
+  /// Pool mode: hand a connection to a worker only once it has data to read. Set false for
+  /// protocols where the server speaks first (daytime, time, a greeting).
+  bool wait_for_data = true;
+  /// The server's `drain_timeout`: how long server_close() lets in-flight requests
+  /// finish before ending them; none waits for ever.
+  std::optional<Seconds> drain_timeout = BaseServer::default_drain_timeout;
+  /// The server's `allowed_networks`: clients outside them are refused; empty allows all.
+  NetworkAllowList allowed_networks;
 };
 
 /// A server for @p config, bound and listening, serving requests with handlers from

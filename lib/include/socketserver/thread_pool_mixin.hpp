@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -12,7 +13,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include <boost/asio/steady_timer.hpp>
@@ -53,15 +56,21 @@ public:
   /// Handlers running now.
   std::size_t busy() const noexcept { return busy_.load(); }
   /// Lets the workers finish the queue, then joins them.
-  void stop();
+  void stop() { stop(std::nullopt, nullptr); }
+  /// Lets the workers finish the queue until @p deadline (none: no limit). If they have
+  /// not finished by then, drops the requests still queued (closing their connections),
+  /// calls @p overdue (which must make the running handlers end), and joins the workers.
+  void stop(std::optional<std::chrono::steady_clock::time_point> deadline, const std::function<void()>& overdue);
 
 private:
   void work_loop();
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
+  std::condition_variable worker_exited_;
   std::deque<Request> queue_;
   std::vector<std::thread> threads_;
+  std::size_t running_threads_ = 0;
   std::size_t capacity_ = 0;
   bool stopping_ = false;
   std::atomic<std::size_t> busy_{0};
@@ -117,6 +126,11 @@ std::size_t default_worker_count() noexcept;
 /// A connection is handed to a worker only once it has data to read: until then it waits
 /// on the request loop (like Apache's event MPM), and is closed if it stays silent past
 /// `request_timeout`. So idle clients cannot occupy the workers.
+///
+/// server_close() (and the destructor) closes the silent connections at once and drains
+/// the rest within `drain_timeout`: the workers go on with the queue until then; after it
+/// the requests still queued are dropped and the connections still being served are shut
+/// down so their handlers end.
 template <class Server>
 class ThreadPoolMixIn : public Server {
 public:
@@ -133,6 +147,10 @@ public:
   std::size_t queue_size = 256;
   /// What to do when the queue is full.
   OverflowPolicy overflow = OverflowPolicy::wait;
+  /// Hand a stream connection to a worker only once it has data to read (the default).
+  /// Set false for protocols where the server speaks first (daytime, time, a greeting),
+  /// whose clients may send nothing: connections then join the queue as soon as accepted.
+  bool wait_for_data = true;
 
   /// Connections refused because the queue was full (OverflowPolicy::refuse).
   std::uint64_t refused_count() const noexcept { return refused_.load(); }
@@ -149,20 +167,31 @@ public:
       this->shutdown_request(request);
       return;
     }
-    if (!request.is_stream()) return pool_.push(std::move(request));
+    if (!request.is_stream() || !wait_for_data) return pool_.push(std::move(request));
     idle_.park(std::move(request), this->request_timeout,
                [this](Request ready) { pool_.push(std::move(ready)); });
   }
 
-  /// Closes the socket and idle connections, lets the workers finish the queue, joins them.
+  /// Closes the socket and idle connections, lets the workers finish the queue within
+  /// `drain_timeout`, ends what is left, joins them.
+  ///
+  /// A datagram server's socket is closed after the drain instead: the workers send their
+  /// replies through it.
   void server_close() override {
-    Server::server_close();
-    close_pool();
+    if constexpr (std::is_base_of_v<DatagramServer, Server>) {
+      close_pool();
+      Server::server_close();
+    } else {
+      Server::server_close();  // stop accepting first
+      close_pool();
+    }
   }
 
 protected:
-  /// Connections wait on the request loop until readable.
-  boost::asio::io_context& request_context() noexcept override { return this->loop_context(); }
+  /// Connections wait on the request loop until readable (unless #wait_for_data is off).
+  boost::asio::io_context& request_context() noexcept override {
+    return wait_for_data ? this->loop_context() : this->connection_context();
+  }
 
   /// Accepts while the queue has room (always, with OverflowPolicy::refuse).
   bool ready_to_accept() const override {
@@ -174,7 +203,11 @@ private:
 
   void close_pool() {
     idle_.close_all();
-    pool_.stop();
+    std::optional<std::chrono::steady_clock::time_point> deadline;
+    if (this->drain_timeout)
+      deadline = std::chrono::steady_clock::now() +
+                 std::chrono::duration_cast<std::chrono::steady_clock::duration>(*this->drain_timeout);
+    pool_.stop(deadline, [this] { this->shutdown_active_connections(); });
   }
 
   detail::WorkerPool pool_;

@@ -2,11 +2,14 @@
 /// @brief ThreadingMixIn: a thread per request.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <optional>
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -32,6 +35,9 @@ public:
   void reap();
   /// Waits for every thread to finish.
   void join_all();
+  /// Waits until every thread has finished or @p deadline has passed (none: no limit);
+  /// joins the finished ones. Returns true when none is left running.
+  bool join_all_until(std::optional<std::chrono::steady_clock::time_point> deadline);
   /// Threads started and not yet finished.
   std::size_t live() const;
 
@@ -53,13 +59,16 @@ private:
 /// Threads are joined as they finish. server_close() waits for the running ones when
 /// #block_on_close is set and #daemon_threads is not (Python's rules); either way the
 /// destructor waits for them, because a C++ thread must not outlive the server it uses.
+/// Both waits are a graceful drain bounded by `drain_timeout`: when it passes, the
+/// connections still being served are shut down so their handlers end (a handler that
+/// neither reads nor writes is still waited for).
 /// Each thread costs a stack: for many long-lived, mostly idle connections prefer
 /// ThreadPoolMixIn, which bounds the threads.
 template <class Server>
 class ThreadingMixIn : public Server {
 public:
   using Server::Server;
-  ~ThreadingMixIn() override { threads_.join_all(); }
+  ~ThreadingMixIn() override { drain(); }
 
   /// Do not wait for handler threads in server_close() (they are still joined by the
   /// destructor).
@@ -80,10 +89,19 @@ public:
   /// then shutdown_request().
   virtual void process_request_thread(Request& request) { this->process_request_inline(request); }
 
-  /// Closes the socket, then waits for the handler threads (see #block_on_close).
+  /// Closes the socket, then drains the handler threads (see #block_on_close and
+  /// `drain_timeout`).
+  ///
+  /// A datagram server's socket is closed after the drain instead: its handlers send their
+  /// replies through it.
   void server_close() override {
-    Server::server_close();
-    if (block_on_close && !daemon_threads) threads_.join_all();
+    if constexpr (std::is_base_of_v<DatagramServer, Server>) {
+      if (block_on_close && !daemon_threads) drain();
+      Server::server_close();
+    } else {
+      Server::server_close();  // stop accepting first
+      if (block_on_close && !daemon_threads) drain();
+    }
   }
 
   /// Joins finished threads, then the server's own service actions.
@@ -93,6 +111,16 @@ public:
   }
 
 private:
+  void drain() {
+    std::optional<std::chrono::steady_clock::time_point> deadline;
+    if (this->drain_timeout)
+      deadline = std::chrono::steady_clock::now() +
+                 std::chrono::duration_cast<std::chrono::steady_clock::duration>(*this->drain_timeout);
+    if (threads_.join_all_until(deadline)) return;
+    this->shutdown_active_connections();
+    threads_.join_all();
+  }
+
   detail::HandlerThreads threads_;
 };
 

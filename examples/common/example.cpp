@@ -1,0 +1,194 @@
+#include "example.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/local/datagram_protocol.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+
+namespace asio = boost::asio;
+namespace po = boost::program_options;
+using socketserver::Address;
+
+namespace example {
+
+int serve(const std::string& program, const socketserver::ServerConfig& config,
+          socketserver::HandlerFactory factory) {
+  try {
+    auto server = socketserver::make_server(config, std::move(factory));
+    socketserver::StopOnSignals stop{*server};
+    std::cout << "listening on " << server->server_address() << std::endl;
+    server->serve_forever();
+    server->server_close();
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << program << ": " << e.what() << std::endl;
+    return 1;
+  }
+}
+
+ClientCommandLine::ClientCommandLine(std::string program, std::string summary, std::uint16_t default_port)
+    : program_(std::move(program)), summary_(std::move(summary)), default_port_(default_port) {}
+
+ClientCommandLine& ClientCommandLine::allow_datagram() {
+  datagram_ = true;
+  return *this;
+}
+
+void usage_error(const std::string& program, const std::string& message) {
+  std::cerr << program << ": error: " << message << std::endl;
+  std::exit(2);
+}
+
+ClientOptions ClientCommandLine::parse_or_exit(int argc, const char* const argv[]) const {
+  po::options_description shared("Client options");
+  auto add = shared.add_options();
+  add("host", po::value<std::string>()->default_value("127.0.0.1"), "server host (name, IPv4 or IPv6)");
+  add("port", po::value<unsigned>()->default_value(default_port_), "server port");
+  add("unix", po::value<std::string>()->value_name("PATH"), "connect to a Unix-domain socket instead");
+  if (datagram_) add("udp", po::bool_switch(), "use datagrams (UDP, or Unix datagram with --unix)");
+  add("help", "show this help and exit");
+  add("version", "show the version and exit");
+  po::options_description everything;
+  everything.add(shared);
+  if (!own_.options().empty()) everything.add(own_);
+
+  ClientOptions options;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(everything).run(), options.values);
+    if (options.values.count("help")) {
+      std::cout << "Usage: " << program_ << " [options]\n" << summary_ << "\n\n" << everything;
+      std::exit(0);
+    }
+    if (options.values.count("version")) {
+      std::cout << socketserver::version_line(program_) << std::endl;
+      std::exit(0);
+    }
+    po::notify(options.values);
+  } catch (const po::error& e) {
+    usage_error(program_, e.what());
+  }
+  auto port = options.values["port"].as<unsigned>();
+  if (port == 0 || port > 65535) usage_error(program_, "--port: " + std::to_string(port) + " is not a port (1 to 65535)");
+  if (options.values.count("unix"))
+    options.address = Address::unix_socket(options.values["unix"].as<std::string>());
+  else
+    options.address = Address::inet(options.values["host"].as<std::string>(), static_cast<std::uint16_t>(port));
+  options.udp = datagram_ && options.values["udp"].as<bool>();
+  return options;
+}
+
+namespace {
+
+// The endpoints of @p address for a protocol (several when a host name resolves to several).
+template <class Protocol, class Generic>
+std::vector<Generic> endpoints(const Address& address, asio::io_context& context) {
+  if (address.is_unix()) {
+    using Local = std::conditional_t<std::is_same_v<Protocol, asio::ip::tcp>, asio::local::stream_protocol,
+                                     asio::local::datagram_protocol>;
+    return {Generic(typename Local::endpoint(address.path()))};
+  }
+  typename Protocol::resolver resolver(context);
+  std::string host = address.host().empty() ? "127.0.0.1" : address.host();
+  std::vector<Generic> result;
+  for (const auto& entry : resolver.resolve(host, std::to_string(address.port())))
+    result.emplace_back(entry.endpoint());
+  return result;
+}
+
+} // namespace
+
+Connection::Connection(const Address& address, socketserver::Seconds timeout) : socket_(context_) {
+  boost::system::error_code error = asio::error::host_not_found;
+  try {
+    for (const auto& endpoint : endpoints<asio::ip::tcp, socketserver::StreamSocket::endpoint_type>(address, context_)) {
+      socket_.close(error);
+      socket_.open(endpoint.protocol());
+      socket_.connect(endpoint, error);
+      if (!error) break;
+    }
+  } catch (const boost::system::system_error& e) {
+    error = e.code();
+  }
+  if (error) throw std::runtime_error("cannot connect to " + address.to_string() + ": " + error.message());
+  socket_.non_blocking(true);
+  rfile.timeout = timeout;
+  rfile.max_line_length = 64 * 1024;
+  rfile.attach(socket_);
+  wfile.timeout = timeout;
+  wfile.attach(socket_, 0);
+}
+
+void Connection::shutdown_send() { socket_.shutdown(asio::socket_base::shutdown_send); }
+
+DatagramClient::DatagramClient(const Address& address, socketserver::Seconds timeout)
+    : socket_(context_), timeout_(timeout) {
+  try {
+    server_ = endpoints<asio::ip::udp, socketserver::DatagramEndpoint>(address, context_).at(0);
+  } catch (const boost::system::system_error& e) {
+    throw std::runtime_error("cannot resolve " + address.to_string() + ": " + e.code().message());
+  }
+  socket_.open(server_.protocol());
+  if (address.is_unix()) {  // replies need an address to come back to
+    static std::atomic<int> counter{0};
+    own_path_ = (std::filesystem::temp_directory_path() /
+                 ("socketserver-client-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".sock"))
+                    .string();
+    ::unlink(own_path_.c_str());
+    socket_.bind(asio::local::datagram_protocol::endpoint(own_path_));
+  }
+}
+
+DatagramClient::~DatagramClient() {
+  if (!own_path_.empty()) ::unlink(own_path_.c_str());
+}
+
+void DatagramClient::send(std::string_view data) {
+  boost::system::error_code error;
+  socket_.send_to(asio::buffer(data.data(), data.size()), server_, 0, error);
+  if (error) throw std::runtime_error("cannot send a datagram: " + error.message());
+}
+
+std::string DatagramClient::receive() {
+  std::string reply(70000, '\0');
+  std::optional<std::size_t> received;
+  boost::system::error_code error;
+  socket_.async_receive(asio::buffer(reply), [&](const boost::system::error_code& e, std::size_t size) {
+    error = e;
+    received = size;
+  });
+  context_.restart();
+  context_.run_for(std::chrono::duration_cast<std::chrono::nanoseconds>(timeout_));
+  if (!received) {
+    socket_.cancel();
+    context_.run();
+    throw std::runtime_error("no reply within " + std::to_string(timeout_.count()) + " seconds");
+  }
+  if (error) throw std::runtime_error("cannot receive a datagram: " + error.message());
+  reply.resize(*received);
+  return reply;
+}
+
+int run_client(const std::string& program, const std::function<int()>& body) {
+  std::signal(SIGPIPE, SIG_IGN);
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    std::cerr << program << ": " << e.what() << std::endl;
+    return 1;
+  }
+}
+
+void print_raw(std::string_view data) {
+  std::fwrite(data.data(), 1, data.size(), stdout);
+  std::fflush(stdout);
+}
+
+} // namespace example

@@ -1,0 +1,100 @@
+// What every example program shares: running a server the same way, and the client side
+// (command line, connection with rfile/wfile, datagrams). Kept out of the examples' own
+// sources so that each of them reads as a short lesson.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/program_options.hpp>
+
+#include <socketserver/socketserver.hpp>
+
+namespace example {
+
+/// Builds the server @p config describes, prints `listening on ADDRESS` (flushed), serves
+/// until SIGINT or SIGTERM. Returns the exit status: 0, or 1 after printing one line
+/// (`PROGRAM: what went wrong`) on stderr.
+int serve(const std::string& program, const socketserver::ServerConfig& config,
+          socketserver::HandlerFactory factory);
+
+/// A client's parsed command line.
+struct ClientOptions {
+  socketserver::Address address;                  ///< --host/--port, or --unix
+  bool udp = false;                               ///< --udp (datagrams)
+  boost::program_options::variables_map values;   ///< every option, the program's own too
+};
+
+/// The options every example client shares: --host, --port, --unix, [--udp], --help,
+/// --version. A usage error is one line on stderr and exit status 2.
+class ClientCommandLine {
+public:
+  ClientCommandLine(std::string program, std::string summary, std::uint16_t default_port);
+  /// Offers --udp.
+  ClientCommandLine& allow_datagram();
+  /// The program's own options.
+  boost::program_options::options_description_easy_init add_options() { return own_.add_options(); }
+  /// Parses, or prints help/version (exit 0) or the error line (exit 2).
+  ClientOptions parse_or_exit(int argc, const char* const argv[]) const;
+
+private:
+  std::string program_, summary_;
+  std::uint16_t default_port_;
+  bool datagram_ = false;
+  boost::program_options::options_description own_{"Program options"};
+};
+
+/// Reports @p message as `PROGRAM: message` on stderr and exits with status 2.
+[[noreturn]] void usage_error(const std::string& program, const std::string& message);
+
+/// A connection to a server, read and written like a handler's rfile and wfile.
+class Connection {
+public:
+  /// Connects to @p address (TCP or unix:); each read and write then waits at most @p timeout.
+  explicit Connection(const socketserver::Address& address, socketserver::Seconds timeout = socketserver::Seconds(30));
+  /// Incoming bytes: read(), readline(), read_exactly()...
+  socketserver::SocketReader rfile;
+  /// Outgoing bytes: write() sends everything.
+  socketserver::SocketWriter wfile;
+  /// shutdown(SHUT_WR): tells the server nothing more is coming.
+  void shutdown_send();
+
+private:
+  boost::asio::io_context context_;
+  socketserver::StreamSocket socket_;
+};
+
+/// Datagrams to one server (UDP, or Unix datagram: then bound to a temporary path of its
+/// own, removed at the end, so that replies can reach it).
+class DatagramClient {
+public:
+  /// Talks to @p address; @p timeout bounds receive().
+  explicit DatagramClient(const socketserver::Address& address, socketserver::Seconds timeout = socketserver::Seconds(30));
+  ~DatagramClient();
+  DatagramClient(const DatagramClient&) = delete;
+  DatagramClient& operator=(const DatagramClient&) = delete;
+  /// Sends @p data as one datagram.
+  void send(std::string_view data);
+  /// The next datagram received (throws after the timeout).
+  std::string receive();
+
+private:
+  boost::asio::io_context context_;
+  socketserver::DatagramSocket socket_;
+  socketserver::DatagramEndpoint server_;
+  socketserver::Seconds timeout_;
+  std::string own_path_;
+};
+
+/// Runs a client's @p body: returns its status, or 1 after printing `PROGRAM: error` on
+/// stderr when it throws.
+int run_client(const std::string& program, const std::function<int()>& body);
+
+/// Writes @p data to stdout as it is and flushes.
+void print_raw(std::string_view data);
+
+} // namespace example

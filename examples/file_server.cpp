@@ -1,0 +1,47 @@
+// file_server: the tutorial's file transfer, server side. With --file it reads the
+// client's request (any bytes, such as "Hello server!"), sends the file and closes. With
+// --root it serves any file under a folder: the request line names it, the reply is
+// "OK SIZE\n" and the bytes, or "ERR REASON\n" — names that escape the folder ("..",
+// absolute paths, symlinks leading out) are refused. Files stream in chunks.
+//
+//   file_server --port 5002 --file test.txt     then: file_client --port 5002
+//   file_server --port 5002 --root shared/      then: file_client --port 5002 --get a/b.txt
+#include <filesystem>
+#include <iostream>
+
+#include <socketserver/handlers.hpp>
+
+#include "common/example.hpp"
+
+using namespace socketserver;
+using namespace socketserver::handlers;
+namespace po = boost::program_options;
+
+int main(int argc, char* argv[]) {
+  ServerCommandLine command_line("file_server", "Sends a file (--file), or files under a folder (--root).", 5002);
+  command_line.add_options()("file", po::value<std::string>()->value_name("PATH"), "send this file to every client")(
+      "root", po::value<std::string>()->value_name("DIR"), "serve the files under DIR, named by the request line");
+  ServerOptions options = command_line.parse_or_exit(argc, argv);
+  bool has_file = options.values.count("file") > 0, has_root = options.values.count("root") > 0;
+  if (has_file == has_root) example::usage_error("file_server", "give either --file PATH or --root DIR");
+
+  HandlerFactory factory;
+  if (has_file) {
+    std::string path = options.values["file"].as<std::string>();
+    try {
+      open_regular_file(path);  // fail now, not at the first client
+    } catch (const FileRefused& refused) {
+      std::cerr << "file_server: --file: cannot open '" << path << "': " << refused.what() << std::endl;
+      return 1;
+    }
+    factory = handler<FileSendHandler>(path);
+  } else {
+    std::string root = options.values["root"].as<std::string>();
+    if (!std::filesystem::is_directory(root)) {
+      std::cerr << "file_server: --root: '" << root << "' is not a folder" << std::endl;
+      return 1;
+    }
+    factory = handler<FileRootHandler>(root);
+  }
+  return example::serve("file_server", options.config, factory);
+}

@@ -1,0 +1,31 @@
+/// @file
+/// @brief The echo protocol (RFC 862): every byte received is sent back.
+#pragma once
+
+#include <cstddef>
+
+#include <socketserver/datagram_request_handler.hpp>
+#include <socketserver/stream_request_handler.hpp>
+
+namespace socketserver::handlers {
+
+/// Echo over a connection: sends back every byte as it arrives, until the client closes.
+class EchoHandler : public StreamRequestHandler {
+public:
+  /// @param chunk_size the most bytes read (and so written back) at a time.
+  explicit EchoHandler(std::size_t chunk_size = 64 * 1024) : chunk_size_(chunk_size) {}
+  /// Copies the connection's input to its output.
+  void handle() override;
+
+private:
+  std::size_t chunk_size_;
+};
+
+/// Echo over datagrams: each datagram, empty ones included, goes back to its sender.
+class EchoDatagramHandler : public DatagramRequestHandler {
+public:
+  /// Sends the datagram back.
+  void handle() override;
+};
+
+} // namespace socketserver::handlers

@@ -1,0 +1,52 @@
+/// @file
+/// @brief The time protocol (RFC 868): seconds since 1900-01-01 00:00 UTC as a 4-byte
+/// big-endian integer, what `rdate` asks for.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include <socketserver/datagram_request_handler.hpp>
+#include <socketserver/stream_request_handler.hpp>
+
+#include "socketserver/handlers/daytime.hpp"
+
+namespace socketserver::handlers {
+
+/// Seconds from 1900-01-01 to 1970-01-01 (the Unix epoch), both at 00:00 UTC.
+inline constexpr std::uint64_t rfc868_epoch_offset = 2'208'988'800;
+
+/// @p when as RFC 868 time: whole seconds since 1900-01-01 00:00 UTC, modulo 2^32 (the
+/// 32-bit count wraps in 2036, as every RFC 868 peer expects).
+std::uint32_t rfc868_time(std::chrono::system_clock::time_point when) noexcept;
+
+/// The 4 bytes RFC 868 sends for @p when, most significant first.
+std::string rfc868_bytes(std::chrono::system_clock::time_point when);
+
+/// Time over a connection: sends the 4 bytes in one write, then the server closes.
+class TimeHandler : public StreamRequestHandler {
+public:
+  /// @param now the clock to read.
+  explicit TimeHandler(TimeSource now = std::chrono::system_clock::now) : now_(std::move(now)) {}
+  /// Sends the time.
+  void handle() override;
+
+private:
+  TimeSource now_;
+};
+
+/// Time over datagrams: each datagram (`rdate -u` sends an empty one) is answered with
+/// the 4 bytes.
+class TimeDatagramHandler : public DatagramRequestHandler {
+public:
+  /// @param now the clock to read.
+  explicit TimeDatagramHandler(TimeSource now = std::chrono::system_clock::now) : now_(std::move(now)) {}
+  /// Replies with the time.
+  void handle() override;
+
+private:
+  TimeSource now_;
+};
+
+} // namespace socketserver::handlers
