@@ -15,6 +15,8 @@
 
 #include <boost/asio/socket_base.hpp>
 
+#include "socketserver/socket_io.hpp"
+
 namespace socketserver::handlers {
 namespace {
 
@@ -111,6 +113,13 @@ OpenFile::~OpenFile() {
 }
 
 void OpenFile::send_to(ByteWriter& writer, std::string_view header) const {
+  // To a connection: sendfile(2), from the page cache straight to the socket.
+  if (auto* socket = dynamic_cast<SocketWriter*>(&writer); socket && size_ > 0) {
+    if (!header.empty()) socket->write(header);
+    if (socket->send_file(fd_, 0, size_) < size_)
+      throw std::runtime_error("the file shrank while it was being sent");
+    return;
+  }
   std::vector<char> chunk(static_cast<std::size_t>(std::min<std::uint64_t>(size_, chunk_size)));
   std::uint64_t offset = 0;
   bool header_sent = false;
