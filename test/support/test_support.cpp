@@ -317,7 +317,7 @@ bool read_stat(pid_t pid, char& state, pid_t& parent) {
   std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
   std::string text((std::istreambuf_iterator<char>(file)), {});
   auto close = text.rfind(')');
-  if (close == std::string::npos) return false;
+  if (close == std::string::npos || close + 2 > text.size()) return false;
   std::istringstream rest(text.substr(close + 2));
   rest >> state >> parent;
   return bool(rest);
@@ -325,12 +325,15 @@ bool read_stat(pid_t pid, char& state, pid_t& parent) {
 
 template <class Visit>
 void for_each_process(Visit visit) {
-  for (auto& entry : std::filesystem::directory_iterator("/proc")) {
-    auto name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+  // Processes come and go while /proc is listed: every step tolerates a vanished entry.
+  std::error_code error;
+  std::filesystem::directory_iterator entries("/proc", error);
+  for (; !error && entries != std::filesystem::directory_iterator(); entries.increment(error)) {
+    auto name = entries->path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
     char state = 0;
     pid_t parent = 0;
-    pid_t pid = std::stoi(name);
+    pid_t pid = static_cast<pid_t>(std::strtol(name.c_str(), nullptr, 10));
     if (read_stat(pid, state, parent)) visit(pid, state, parent);
   }
 }
@@ -358,8 +361,8 @@ std::size_t resident_bytes(pid_t pid) {
   std::ifstream file("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(file, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoul(line.substr(6)) * 1024;
-  return 0;
+    if (line.rfind("VmRSS:", 0) == 0) return std::strtoul(line.c_str() + 6, nullptr, 10) * 1024;
+  return 0;  // the process is gone
 }
 
 } // namespace test_support

@@ -1,0 +1,177 @@
+// Hostile input to the example servers with a protocol of their own: a 4 GiB length
+// prefix to framed_echo_server, a 100 MiB request line to file_server, and path traversal
+// attempts against file_server --root.
+#define BOOST_TEST_MODULE hardening_examples
+#include <boost/test/unit_test.hpp>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <socketserver/byte_order.hpp>
+
+#include "hardening_support.hpp"
+
+using namespace hardening;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* const all_modes[] = {"sync", "threading", "forking", "pool"};
+
+// RSS of the server and of its children (the forking mode's work happens there).
+std::size_t server_rss(pid_t server) {
+  std::size_t total = rss_bytes(server);
+  for (pid_t child : live_children_of(server)) total += rss_bytes(child);
+  return total;
+}
+
+std::string framed(const std::string& body) { return socketserver::length_prefix(body.size()) + body; }
+
+// Sends @p data in 1 MiB pieces until @p total bytes went or the server closed; returns
+// how many bytes went.
+std::size_t send_until_closed(RawClient& client, const std::string& first, std::size_t total, char filler) {
+  std::size_t sent = client.send_some(first, 5s);
+  if (sent < first.size()) return sent;
+  const std::string chunk(1 << 20, filler);
+  while (sent < total) {
+    std::size_t count = client.send_some(chunk, 5s);
+    sent += count;
+    if (count < chunk.size()) break;
+  }
+  return sent;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_4_GiB_length_prefix_closes_the_connection_with_bounded_memory) {
+  for (const char* mode : all_modes) {
+    BOOST_TEST_CONTEXT("mode " << mode) {
+      ExampleServer server("framed_echo_server", {"--mode", mode, "--timeout", "10"});
+      {
+        RawClient warm(server.address());
+        BOOST_TEST(warm.send_all(framed("warm up")));
+        BOOST_TEST(warm.receive_exactly(11, 10s).data == framed("warm up"));
+      }
+      std::size_t rss_before = rss_bytes(server.pid());
+
+      RawClient hostile(server.address());
+      // 0xFFFFFFFF: the largest length a 4-byte prefix can announce, then 64 MiB of "body".
+      std::size_t sent = send_until_closed(hostile, std::string(4, '\xff'), std::size_t(64) << 20, 'b');
+      BOOST_TEST(hostile.wait_closed(10s));
+      std::size_t rss_after = server_rss(server.pid());
+      BOOST_TEST_MESSAGE(mode << ": sent " << sent / 1024 << " KiB before the close; RSS " << rss_before / 1024
+                              << " KiB -> " << rss_after / 1024 << " KiB");
+      BOOST_TEST(sent < std::size_t(64) << 20);
+      BOOST_TEST(rss_after < rss_before + (std::size_t(16) << 20));
+
+      RawClient next(server.address());
+      BOOST_TEST(next.send_all(framed("next")));
+      BOOST_TEST(next.receive_exactly(8, 10s).data == framed("next"));
+      next.half_close();
+      BOOST_TEST(next.wait_closed(10s));
+      BOOST_TEST(server.stop(SIGTERM).value_or(-1) == 0);
+      std::string errors = server.stderr_text();
+      BOOST_TEST(errors.find("longer than the limit") != std::string::npos, errors);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_100_MiB_request_line_without_newline_is_refused_with_bounded_memory) {
+  test_support::TempDir root;
+  std::ofstream(root.file("hello.txt")) << "hello\n";
+  for (const char* mode : all_modes) {
+    BOOST_TEST_CONTEXT("mode " << mode) {
+      ExampleServer server("file_server", {"--mode", mode, "--root", root.path(), "--timeout", "10"});
+      std::size_t rss_before = rss_bytes(server.pid());
+      RawClient hostile(server.address());
+      std::string reply;
+      std::size_t sent = send_until_closed(hostile, std::string(1 << 20, 'a'), std::size_t(100) << 20, 'a');
+      auto rest = hostile.receive_all(10s);
+      BOOST_TEST(rest.closed);
+      std::size_t rss_after = server_rss(server.pid());
+      BOOST_TEST_MESSAGE(mode << ": sent " << sent / 1024 << " KiB; RSS " << rss_before / 1024 << " KiB -> "
+                              << rss_after / 1024 << " KiB");
+      BOOST_TEST(sent < std::size_t(100) << 20);
+      BOOST_TEST(rss_after < rss_before + (std::size_t(16) << 20));
+
+      RawClient next(server.address());
+      BOOST_TEST(next.send_all("hello.txt\n"));
+      BOOST_TEST(next.receive_all(10s).data == "OK 6\nhello\n");
+      BOOST_TEST(server.stop(SIGTERM).value_or(-1) == 0);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(path_traversal_attempts_get_err_and_never_read_outside_the_root) {
+  test_support::TempDir sandbox;
+  fs::create_directories(sandbox.file("root/sub"));
+  const std::string secret = "TOP SECRET CONTENT\n";
+  std::ofstream(sandbox.file("secret.txt")) << secret;
+  std::ofstream(sandbox.file("root/sub/ok.txt")) << "fine\n";
+  fs::create_symlink("../secret.txt", sandbox.file("root/link-out"));
+  fs::create_symlink(sandbox.file("secret.txt"), sandbox.file("root/absolute-link-out"));
+  fs::create_directory_symlink("..", sandbox.file("root/up"));
+  fs::create_directory_symlink("/etc", sandbox.file("root/etc"));
+  fs::create_symlink("sub/ok.txt", sandbox.file("root/link-in"));  // inside: allowed
+
+  ExampleServer server("file_server", {"--mode", "threading", "--root", sandbox.file("root")});
+  auto request = [&](const std::string& line) {
+    RawClient client(server.address());
+    client.send_all(line);
+    auto reply = client.receive_all(10s);
+    BOOST_TEST(reply.closed);
+    return reply.data;
+  };
+
+  BOOST_TEST(request("sub/ok.txt\n") == "OK 5\nfine\n");
+  BOOST_TEST(request("sub/ok.txt\r\n") == "OK 5\nfine\n");
+  BOOST_TEST(request("link-in\n") == "OK 5\nfine\n");
+
+  const std::string long_name(100000, 'a');
+  std::string deep;
+  for (int i = 0; i < 2000; ++i) deep += "../";
+  const std::vector<std::string> attacks{
+      "../secret.txt\n",
+      "sub/../../secret.txt\n",
+      "./../secret.txt\n",
+      "..\n",
+      "../\n",
+      "sub/../..\n",
+      deep + "etc/passwd\n",
+      "%2e%2e/secret.txt\n",
+      "%2e%2e%2fsecret.txt\n",
+      "..%2fsecret.txt\n",
+      "....//secret.txt\n",
+      "..\\secret.txt\n",
+      "/etc/passwd\n",
+      sandbox.file("secret.txt") + "\n",
+      "//etc/passwd\n",
+      "link-out\n",
+      "absolute-link-out\n",
+      "up/secret.txt\n",
+      "etc/passwd\n",
+      "etc/hostname\n",
+      std::string("sub/ok.txt\0../../secret.txt\n", 28),
+      std::string("../secret.txt\0\n", 15),
+      std::string("\0\n", 2),
+      long_name + "\n",
+      long_name,  // and no newline at all
+      "sub/" + std::string(5000, 'b') + "/../../../secret.txt\n",
+      "\n",
+      "sub\n",
+      ".\n",
+      "/\n",
+  };
+  for (const std::string& attack : attacks) {
+    BOOST_TEST_CONTEXT("request '" << attack.substr(0, 60) << (attack.size() > 60 ? "...'" : "'")) {
+      std::string reply = request(attack);
+      BOOST_TEST(reply.rfind("ERR ", 0) == 0u, reply.substr(0, 80));
+      BOOST_TEST(reply.find("SECRET") == std::string::npos);
+      BOOST_TEST(reply.find("root:") == std::string::npos);
+      BOOST_TEST(std::count(reply.begin(), reply.end(), '\n') == 1);
+    }
+  }
+  BOOST_TEST(server.stop(SIGTERM).value_or(-1) == 0);
+}

@@ -1,0 +1,13 @@
+# Hardening suites (issue 7): hostile clients, exhausted resources, signals, access
+# control, file server paths. In-process servers on port 0 and the real example binaries.
+set(hardening_dir ${CMAKE_CURRENT_LIST_DIR})
+socketserver_add_test(test_hardening_hostile_clients ${hardening_dir}/hostile_clients_test.cpp
+                      ${hardening_dir}/hardening_support.cpp LABELS hardening TIMEOUT 120)
+socketserver_add_test(test_hardening_processes ${hardening_dir}/processes_test.cpp
+                      ${hardening_dir}/hardening_support.cpp LABELS hardening TIMEOUT 150)
+socketserver_add_test(test_hardening_flood ${hardening_dir}/flood_test.cpp
+                      ${hardening_dir}/hardening_support.cpp LABELS hardening TIMEOUT 150)
+socketserver_add_test(test_hardening_access ${hardening_dir}/access_test.cpp
+                      ${hardening_dir}/hardening_support.cpp LABELS hardening TIMEOUT 60)
+socketserver_add_test(test_hardening_examples ${hardening_dir}/examples_test.cpp
+                      ${hardening_dir}/hardening_support.cpp LABELS hardening TIMEOUT 120)
