@@ -34,7 +34,7 @@ po::options_description shared_options(std::uint16_t default_port, bool datagram
       "accept only clients from this network, e.g. 127.0.0.0/8 or ::1/128 (repeatable; default: all)");
   add("drain-timeout", po::value<double>()->default_value(ServerCommandLine::default_drain_timeout_seconds)->value_name("SECS"),
       "on SIGINT/SIGTERM, time in-flight requests get to finish before they are cut (0: cut at once)");
-  add("verbose", po::bool_switch(), "log each request");
+  add("verbose", po::bool_switch(), "log each request on stderr");
   add("config", po::value<std::string>()->value_name("FILE"), "read options from FILE (name = value lines)");
   return shared;
 }
@@ -170,6 +170,7 @@ ServerOptions ServerCommandLine::interpret(const po::variables_map& values) cons
     require(config.backlog >= 1, "--backlog: must be at least 1");
   }
   options.verbose = values["verbose"].as<bool>();
+  config.log_requests = options.verbose;
   options.values = values;
   return options;
 }

@@ -1,6 +1,9 @@
 #include "socketserver/make_server.hpp"
 
+#include <chrono>
+#include <cstdio>
 #include <stdexcept>
+#include <string>
 
 #include "socketserver/datagram_server.hpp"
 #include "socketserver/forking_mixin.hpp"
@@ -10,6 +13,28 @@
 
 namespace socketserver {
 namespace {
+
+// Runs another handler and logs its request on stderr: ServerConfig::log_requests.
+class LoggedRequest : public BaseRequestHandler {
+public:
+  explicit LoggedRequest(const HandlerFactory& inner) : inner_(inner()) {}
+
+  void handle() override {
+    auto start = std::chrono::steady_clock::now();
+    log("request from " + client_address().to_string());
+    inner_->run(request(), server());  // its errors still reach handle_error()
+    auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start);
+    log("done with " + client_address().to_string() + " after " + std::to_string(elapsed.count()) + " ms");
+  }
+
+private:
+  static void log(const std::string& text) {
+    std::string line = "socketserver: " + text + "\n";
+    std::fputs(line.c_str(), stderr);  // one call per line: lines of threads do not interleave
+  }
+
+  std::unique_ptr<BaseRequestHandler> inner_;
+};
 
 // Applies what the config says about this server type, then binds and listens.
 template <class Server>
@@ -61,6 +86,7 @@ std::string_view to_string(Mode mode) {
 }
 
 std::unique_ptr<BaseServer> make_server(const ServerConfig& config, HandlerFactory factory) {
+  if (config.log_requests) factory = handler<LoggedRequest>(std::move(factory));
   bool unix = config.address.is_unix();
   if (config.datagram)
     return unix ? build_for_mode<UnixDatagramServer>(config, std::move(factory))
