@@ -169,22 +169,22 @@ void crashing_child_does_not_hurt(Transport transport) {
 
 } // namespace
 
-BOOST_AUTO_TEST_CASE(handler_runs_in_a_child_process, *boost::unit_test::enable_if<!under_asan>()) {
+BOOST_AUTO_TEST_CASE(handler_runs_in_a_child_process, *boost::unit_test::enable_if<can_fork_in_process>()) {
   for (Transport transport : all_transports)
     BOOST_TEST_CONTEXT(to_string(transport)) { handler_runs_in_a_child(transport); }
 }
 
-BOOST_AUTO_TEST_CASE(no_zombies_and_children_reaped_while_idle, *boost::unit_test::enable_if<!under_asan>()) {
+BOOST_AUTO_TEST_CASE(no_zombies_and_children_reaped_while_idle, *boost::unit_test::enable_if<can_fork_in_process>()) {
   for (Transport transport : all_transports)
     BOOST_TEST_CONTEXT(to_string(transport)) { no_zombies_after_clients_finish(transport); }
 }
 
-BOOST_AUTO_TEST_CASE(max_children_caps_live_children_test, *boost::unit_test::enable_if<!under_asan>()) {
+BOOST_AUTO_TEST_CASE(max_children_caps_live_children_test, *boost::unit_test::enable_if<can_fork_in_process>()) {
   for (Transport transport : all_transports)
     BOOST_TEST_CONTEXT(to_string(transport)) { max_children_caps_live_children(transport); }
 }
 
-BOOST_AUTO_TEST_CASE(crashing_child_does_not_hurt_the_server, *boost::unit_test::enable_if<!under_asan>()) {
+BOOST_AUTO_TEST_CASE(crashing_child_does_not_hurt_the_server, *boost::unit_test::enable_if<can_fork_in_process>()) {
   for (Transport transport : all_transports)
     BOOST_TEST_CONTEXT(to_string(transport)) { crashing_child_does_not_hurt(transport); }
 }

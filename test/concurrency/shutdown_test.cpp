@@ -127,5 +127,5 @@ void every_transport(Mode mode) {
 
 BOOST_AUTO_TEST_CASE(sync_mode) { every_transport(Mode::sync); }
 BOOST_AUTO_TEST_CASE(threading_mode) { every_transport(Mode::threading); }
-BOOST_AUTO_TEST_CASE(forking_mode, *boost::unit_test::enable_if<!under_asan>()) { every_transport(Mode::forking); }
+BOOST_AUTO_TEST_CASE(forking_mode, *boost::unit_test::enable_if<can_fork_in_process>()) { every_transport(Mode::forking); }
 BOOST_AUTO_TEST_CASE(pool_mode) { every_transport(Mode::pool); }

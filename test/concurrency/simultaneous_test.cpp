@@ -85,7 +85,7 @@ BOOST_AUTO_TEST_CASE(threading_mode_serves_both_at_once) {
     BOOST_TEST_CONTEXT(to_string(transport)) { both_at_once(Mode::threading, transport); }
 }
 
-BOOST_AUTO_TEST_CASE(forking_mode_serves_both_at_once, *boost::unit_test::enable_if<!under_asan>()) {
+BOOST_AUTO_TEST_CASE(forking_mode_serves_both_at_once, *boost::unit_test::enable_if<can_fork_in_process>()) {
   for (Transport transport : all_transports)
     BOOST_TEST_CONTEXT(to_string(transport)) { both_at_once(Mode::forking, transport); }
 }
