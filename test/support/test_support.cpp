@@ -313,9 +313,21 @@ std::size_t count_threads() {
 namespace {
 
 // Fields of /proc/PID/stat: state (3rd) and ppid (4th), after the parenthesised name.
+// The whole of a /proc file, or less (or nothing) if the process goes away meanwhile.
+// Plain read(): libstdc++'s streams throw when a read fails with ESRCH.
+std::string read_proc_file(const std::string& path) {
+  std::string text;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return text;
+  char chunk[4096];
+  for (ssize_t count; (count = ::read(fd, chunk, sizeof chunk)) > 0;)
+    text.append(chunk, static_cast<std::size_t>(count));
+  ::close(fd);
+  return text;
+}
+
 bool read_stat(pid_t pid, char& state, pid_t& parent) {
-  std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(file)), {});
+  std::string text = read_proc_file("/proc/" + std::to_string(pid) + "/stat");
   auto close = text.rfind(')');
   if (close == std::string::npos || close + 2 > text.size()) return false;
   std::istringstream rest(text.substr(close + 2));
@@ -358,7 +370,7 @@ std::vector<pid_t> children_of(pid_t parent_pid) {
 }
 
 std::size_t resident_bytes(pid_t pid) {
-  std::ifstream file("/proc/" + std::to_string(pid) + "/status");
+  std::istringstream file(read_proc_file("/proc/" + std::to_string(pid) + "/status"));
   std::string line;
   while (std::getline(file, line))
     if (line.rfind("VmRSS:", 0) == 0) return std::strtoul(line.c_str() + 6, nullptr, 10) * 1024;
