@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <malloc.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <future>
@@ -133,7 +134,38 @@ void daemon_threads_are_not_waited_for(Transport transport) {
   BOOST_TEST(gauge->active.load() == 0);
 }
 
+// Answers with the kernel's id of the thread that served it (unlike std::thread::id, which
+// names a stack glibc reuses, a kernel thread id is not reused at once).
+class ThreadIdHandler : public socketserver::StreamRequestHandler {
+public:
+  void handle() override {
+    std::string line = rfile.readline();
+    wfile.write(std::to_string(::gettid()) + "\n");
+  }
+};
+
+std::string served_by(const socketserver::Address& address) {
+  Client client(address);
+  client.send("which\n");
+  return client.readline();
+}
+
 } // namespace
+
+// Creating a thread costs more than a short connection: a finished thread parks and takes
+// the next request, and parked threads end with the server.
+BOOST_AUTO_TEST_CASE(a_finished_thread_serves_the_next_request) {
+  std::size_t threads_before = count_threads();
+  {
+    socketserver::ThreadingTCPServer server(socketserver::Address::parse("127.0.0.1:0"),
+                                            socketserver::handler<ThreadIdHandler>());
+    ServerThread running(server);
+    std::string first = served_by(server.server_address());
+    BOOST_TEST(eventually([&] { return server.active_threads() == 0; }));
+    BOOST_TEST(served_by(server.server_address()) == first);
+  }
+  BOOST_TEST(count_threads() == threads_before);
+}
 
 BOOST_AUTO_TEST_CASE(thread_count_returns_to_baseline_after_1000_requests) {
   // glibc gives threads malloc arenas of their own, each reserving 64 MiB of address space;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <deque>
 #include <optional>
 #include <functional>
 #include <mutex>
@@ -19,35 +20,51 @@
 namespace socketserver {
 namespace detail {
 
-/// The threads of a ThreadingMixIn. A thread that finishes is joined soon after (at the
-/// next start() or reap()), so a server that has served a million connections holds no
-/// trace of them.
+/// The threads of a ThreadingMixIn. Creating a thread costs more than serving a short
+/// connection, so a thread that finishes its request parks for up to #park_time and takes
+/// the next one; at most #max_parked threads park, the rest exit. A thread that exits is
+/// joined soon after (at the next start() or reap()), so a server that has served a
+/// million connections holds only its parked threads, and none once it has been idle for
+/// #park_time.
 class HandlerThreads {
 public:
+  /// How many finished threads may wait for the next request.
+  static constexpr std::size_t max_parked = 16;
+  /// How long a finished thread waits for the next request before it exits.
+  static constexpr std::chrono::milliseconds park_time{1000};
+
   HandlerThreads() = default;
   ~HandlerThreads() { join_all(); }
   HandlerThreads(const HandlerThreads&) = delete;
   HandlerThreads& operator=(const HandlerThreads&) = delete;
 
-  /// Runs @p work on a new thread. @p work must not throw.
+  /// Runs @p work on a parked thread, or a new one. @p work must not throw.
   void start(std::function<void()> work);
-  /// Joins the threads that have finished.
+  /// Joins the threads that have exited.
   void reap();
-  /// Waits for every thread to finish.
+  /// Waits for every piece of work to finish, then ends and joins every thread.
   void join_all();
-  /// Waits until every thread has finished or @p deadline has passed (none: no limit);
-  /// joins the finished ones. Returns true when none is left running.
+  /// Waits until every piece of work has finished or @p deadline has passed (none: no
+  /// limit). Returns true, with every thread ended and joined, when none is left running.
   bool join_all_until(std::optional<std::chrono::steady_clock::time_point> deadline);
-  /// Threads started and not yet finished.
+  /// Work started and not yet finished (parked threads are not counted).
   std::size_t live() const;
 
 private:
-  void exit_current_thread();
+  void thread_main(std::function<void()> work);
+  /// Parks the calling thread; false when it should exit instead.
+  bool wait_for_work(std::unique_lock<std::mutex>& lock, std::function<void()>& work);
+  void retire_current_thread();
 
   mutable std::mutex mutex_;
   std::condition_variable all_done_;
-  std::unordered_map<std::thread::id, std::thread> running_;
-  std::vector<std::thread> finished_;
+  std::condition_variable work_ready_;
+  std::unordered_map<std::thread::id, std::thread> threads_;  // every thread not yet exited
+  std::vector<std::thread> finished_;                         // exited, to be joined
+  std::deque<std::function<void()>> handed_over_;             // work for parked threads
+  std::size_t busy_ = 0;
+  std::size_t idle_ = 0;
+  bool retiring_ = false;
 };
 
 } // namespace detail
@@ -62,6 +79,8 @@ private:
 /// Both waits are a graceful drain bounded by `drain_timeout`: when it passes, the
 /// connections still being served are shut down so their handlers end (a handler that
 /// neither reads nor writes is still waited for).
+/// A thread that finishes its request is reused for the next one for a short while
+/// (see detail::HandlerThreads), so thread-local state in a handler may outlive its request.
 /// Each thread costs a stack: for many long-lived, mostly idle connections prefer
 /// ThreadPoolMixIn, which bounds the threads.
 template <class Server>
