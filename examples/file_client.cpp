@@ -4,6 +4,8 @@
 // writes only the body; an "ERR ..." reply is printed on stderr (exit status 1).
 //
 //   file_client --port 5002 --out copy.bin          file_client --port 5002 --get a/b.txt
+#include <stdio.h>
+
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -39,12 +41,8 @@ int main(int argc, char* argv[]) {
 
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> out(std::fopen(out_path.c_str(), "wb"), std::fclose);
     if (!out) throw std::runtime_error("--out: cannot write '" + out_path + "'");
-    std::uint64_t received = 0;  // the file streams through a 64 KiB buffer, never whole
-    for (std::string data = server.rfile.read(64 * 1024); !data.empty(); data = server.rfile.read(64 * 1024)) {
-      if (std::fwrite(data.data(), 1, data.size(), out.get()) != data.size())
-        throw std::runtime_error("--out: cannot write '" + out_path + "'");
-      received += data.size();
-    }
+    // The body moves socket -> kernel pipe -> file (splice), never through this process.
+    std::uint64_t received = server.rfile.read_to_file(::fileno(out.get()));
     if (std::fflush(out.get()) != 0) throw std::runtime_error("--out: cannot write '" + out_path + "'");
     if (options.values.count("get") && received != expected)
       throw std::runtime_error("connection closed after " + std::to_string(received) + " of " +

@@ -1,10 +1,12 @@
 #include "socketserver/socket_io.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <vector>
 
 #include <boost/asio/buffer.hpp>
 
+#include "splice_pipe.hpp"
 #include "timed_io.hpp"
 
 namespace socketserver {
@@ -25,6 +27,26 @@ std::size_t SocketReader::fill(char* data, std::size_t size) {
   bool may_block = first_fill_ || !timeout;
   first_fill_ = false;
   return detail::read_some(*socket_, boost::asio::buffer(data, size), deadline_, may_block);
+}
+
+std::uint64_t SocketReader::read_to_file(int file_descriptor, std::uint64_t count) {
+  std::uint64_t moved = 0;
+  while (moved < count && buffered() > 0) {
+    std::string part = read(static_cast<std::size_t>(std::min<std::uint64_t>(count - moved, buffered())));
+    detail::write_all(file_descriptor, part.data(), part.size());
+    moved += part.size();
+  }
+  if (moved == count || at_eof()) return moved;
+  begin_operation();  // applies the kernel timeout
+  detail::SplicePipe pipe;
+  while (moved < count) {
+    std::size_t wanted = static_cast<std::size_t>(std::min<std::uint64_t>(count - moved, pipe.capacity()));
+    std::size_t got = detail::splice_some(*socket_, pipe.write_end(), wanted, detail::deadline_after(timeout));
+    if (got == 0) break;  // end of stream
+    pipe.drain_into(file_descriptor, got);
+    moved += got;
+  }
+  return moved;
 }
 
 void SocketWriter::write(std::span<const std::string_view> pieces) {

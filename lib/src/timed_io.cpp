@@ -1,6 +1,7 @@
 #include "timed_io.hpp"
 #include "endpoints.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -114,6 +115,19 @@ std::size_t send_file_some(StreamSocket& socket, int file, std::uint64_t offset,
       throw boost::system::system_error(errno, boost::system::system_category(), "sendfile");
     // SO_SNDTIMEO expired (the deadline has passed), or a non-blocking socket is full.
     wait_until_ready(fd, Readiness::writable, deadline);
+  }
+}
+
+std::size_t splice_some(StreamSocket& socket, int pipe_write, std::size_t count, const Deadline& deadline) {
+  int fd = socket.native_handle();
+  for (;;) {
+    ssize_t moved = ::splice(fd, nullptr, pipe_write, nullptr, count, SPLICE_F_MOVE);
+    if (moved >= 0) return static_cast<std::size_t>(moved);
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK)
+      throw boost::system::system_error(errno, boost::system::system_category(), "splice");
+    // SO_RCVTIMEO expired (the deadline has passed), or the socket is non-blocking.
+    wait_until_ready(fd, Readiness::readable, deadline);
   }
 }
 

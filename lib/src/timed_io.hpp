@@ -61,6 +61,11 @@ std::size_t write_some(StreamSocket& socket, std::span<const boost::asio::const_
 std::size_t send_file_some(StreamSocket& socket, int file, std::uint64_t offset, std::uint64_t count,
                            const Deadline& deadline);
 
+/// Moves up to @p count bytes from @p socket into the pipe @p pipe_write with splice(2),
+/// without a copy through the process; returns how many (0 at end of stream). Waits like
+/// read_some() with @p may_block; the pipe must have room for @p count bytes.
+std::size_t splice_some(StreamSocket& socket, int pipe_write, std::size_t count, const Deadline& deadline);
+
 /// Sends @p buffer to @p destination as one datagram, waiting for room until @p deadline.
 void send_datagram(DatagramSocket& socket, boost::asio::const_buffer buffer,
                    const DatagramEndpoint& destination, const Deadline& deadline);

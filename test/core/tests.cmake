@@ -5,3 +5,4 @@ socketserver_add_test(test_reader ${CMAKE_CURRENT_LIST_DIR}/reader_test.cpp LABE
 socketserver_add_test(test_stream_io ${CMAKE_CURRENT_LIST_DIR}/stream_io_test.cpp LABELS core TIMEOUT 120)
 socketserver_add_test(test_servers ${CMAKE_CURRENT_LIST_DIR}/servers_test.cpp LABELS core TIMEOUT 120)
 socketserver_add_test(test_lifecycle ${CMAKE_CURRENT_LIST_DIR}/lifecycle_test.cpp LABELS core TIMEOUT 120)
+socketserver_add_test(test_file_transfer ${CMAKE_CURRENT_LIST_DIR}/file_transfer_test.cpp LABELS core TIMEOUT 60)

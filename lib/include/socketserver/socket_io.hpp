@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -33,6 +34,16 @@ public:
 
   /// Time limit of each read call; none waits for ever.
   std::optional<Seconds> timeout;
+
+  /// Writes the rest of the stream, or its next @p count bytes, to the open file (or pipe,
+  /// or socket) @p file_descriptor and returns how many bytes that was: the receiving
+  /// counterpart of SocketWriter::send_file(). Buffered bytes go first; the rest moves with
+  /// the kernel's splice(2) through a pipe, so the payload is never copied through the
+  /// process (read and write take over when @p file_descriptor does not accept splice, as
+  /// with O_APPEND files). Unlike the other reads, #timeout bounds inactivity here: each
+  /// wait for more bytes may last that long, so a long transfer is not cut off.
+  std::uint64_t read_to_file(int file_descriptor,
+                             std::uint64_t count = std::numeric_limits<std::uint64_t>::max());
 
 protected:
   /// Starts the deadline of one read call.
