@@ -38,6 +38,24 @@ std::string ByteReader::read(std::size_t size) {
   return take(std::min(size, buffered()));
 }
 
+std::size_t ByteReader::read_into(std::span<char> destination) {
+  begin_operation();
+  if (destination.empty()) return 0;
+  if (buffered() == 0) {
+    if (eof_) return 0;
+    if (destination.size() >= buffer_size_) {
+      std::size_t count = fill(destination.data(), destination.size());
+      if (count == 0) eof_ = true;
+      return count;
+    }
+    fill_buffer();
+  }
+  std::size_t count = std::min(destination.size(), buffered());
+  std::memcpy(destination.data(), buffer_.get() + begin_, count);
+  consume(count);
+  return count;
+}
+
 std::string ByteReader::read_exactly(std::size_t size) {
   begin_operation();
   std::string result = take(std::min(size, buffered()));
@@ -126,6 +144,11 @@ std::size_t ByteReader::fill_buffer() {
 std::string ByteReader::take(std::size_t size) {
   if (size == 0) return {};
   std::string result(buffer_.get() + begin_, size);
+  consume(size);
+  return result;
+}
+
+void ByteReader::consume(std::size_t size) {
   begin_ += size;
   if (begin_ == end_) {
     begin_ = end_ = 0;
@@ -135,7 +158,6 @@ std::string ByteReader::take(std::size_t size) {
       capacity_ = 0;
     }
   }
-  return result;
 }
 
 std::optional<std::size_t> ByteReader::scan_for(std::string_view delimiter, std::size_t window) {

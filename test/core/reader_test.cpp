@@ -4,6 +4,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <deque>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -171,6 +172,41 @@ BOOST_AUTO_TEST_CASE(large_read_returns_at_most_a_buffer_and_allocates_nothing_u
   }
   BOOST_TEST(received == data);
   BOOST_TEST(reader.read(10000) == "");
+}
+
+BOOST_AUTO_TEST_CASE(read_into_a_small_destination_goes_through_the_buffer) {
+  ScriptedReader reader({"abcdef"}, 16);
+  char destination[4];
+  BOOST_TEST(reader.read_into(destination) == 4u);
+  BOOST_TEST(std::string(destination, 4) == "abcd");
+  BOOST_TEST(reader.buffered() == 2u);
+  BOOST_TEST(reader.read_into(destination) == 2u);
+  BOOST_TEST(std::string(destination, 2) == "ef");
+  BOOST_TEST(reader.read_into(destination) == 0u);
+  BOOST_TEST(reader.read_into(std::span<char>()) == 0u);
+}
+
+// A destination at least as large as the buffer is filled straight from the source: more
+// than a buffer's worth arrives in one call, and nothing stays buffered.
+BOOST_AUTO_TEST_CASE(read_into_a_large_destination_bypasses_the_buffer) {
+  ScriptedReader reader({std::string(100, 'x')}, 16);
+  char destination[64];
+  BOOST_TEST(reader.read_into(destination) == 64u);
+  BOOST_TEST(reader.buffered() == 0u);
+  BOOST_TEST(reader.read_into(destination) == 36u);
+  BOOST_TEST(reader.read_into(destination) == 0u);
+  BOOST_TEST(reader.at_eof());
+}
+
+BOOST_AUTO_TEST_CASE(read_into_returns_buffered_bytes_first_without_waiting) {
+  ScriptedReader reader({"line\nrest", "later"}, 16);
+  BOOST_TEST(reader.readline() == "line\n");
+  char destination[64];
+  BOOST_TEST(reader.read_into(destination) == 4u);
+  BOOST_TEST(std::string(destination, 4) == "rest");
+  BOOST_TEST(reader.delivered == 9u);  // "later" not yet asked for
+  BOOST_TEST(reader.read_into(destination) == 5u);
+  BOOST_TEST(std::string(destination, 5) == "later");
 }
 
 BOOST_AUTO_TEST_CASE(read_exactly_gathers_many_reads) {

@@ -6,6 +6,7 @@
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -85,6 +86,12 @@ public:
   /// costs no memory up front. Returns an empty string at end of stream.
   std::string read(std::size_t size);
 
+  /// Python's `readinto`: reads into @p destination what is available, waiting only until
+  /// at least one byte is, and returns how many bytes that was (0 at end of stream). With
+  /// nothing buffered and a @p destination at least as large as the buffer, the bytes go
+  /// straight from the source into @p destination: no copy, no allocation.
+  std::size_t read_into(std::span<char> destination);
+
   /// Exactly @p size bytes; throws IncompleteRead if the stream ends first.
   std::string read_exactly(std::size_t size);
 
@@ -128,6 +135,7 @@ protected:
 private:
   std::size_t fill_buffer();
   std::string take(std::size_t size);
+  void consume(std::size_t size);
   std::optional<std::size_t> scan_for(std::string_view delimiter, std::size_t limit);
   void reserve_for(std::size_t size);
 
