@@ -116,6 +116,32 @@ BOOST_AUTO_TEST_CASE(read_to_file_without_count_reads_to_the_end_of_the_stream) 
   BOOST_TEST((contents(path) == body));
 }
 
+// The call returns once count bytes are in, and the connection reads normally afterwards:
+// the peer here sends a small body and waits for the answer.
+BOOST_AUTO_TEST_CASE(read_to_file_with_a_count_returns_once_the_count_is_in) {
+  TempDir dir;
+  std::uint64_t moved = 0;
+  auto server = function_server([&](FunctionHandler& h) {
+    h.rfile.timeout = 30s;  // far longer than the test would wait
+    FileDescriptor file(dir.file("small.bin"), O_WRONLY | O_CREAT | O_TRUNC);
+    moved = h.rfile.read_to_file(file.get(), 1000);
+    h.wfile.write("stored\n");
+    h.rfile.readline();  // the client's goodbye: the socket still reads normally
+  });
+  auto served = serve_one(*server);
+  Stopwatch watch;
+  {
+    Client client(server->server_address(), 10s);
+    client.send(std::string(1000, 'b'));
+    BOOST_TEST(client.readline() == "stored\n");
+    client.send("bye\n");
+  }
+  served.get();
+  BOOST_TEST(watch.elapsed().count() < 10.0);
+  BOOST_TEST(moved == 1000u);
+  BOOST_TEST(contents(dir.file("small.bin")) == std::string(1000, 'b'));
+}
+
 BOOST_AUTO_TEST_CASE(read_to_file_times_out_when_the_peer_goes_silent) {
   TempDir dir;
   boost::system::error_code code;
