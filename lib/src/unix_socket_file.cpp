@@ -15,6 +15,11 @@ bool somebody_listens(const std::string& path) {
   boost::asio::io_context context;
   typename Protocol::socket probe(context);
   boost::system::error_code error;
+  probe.open(Protocol(), error);
+  if (error) return true;  // cannot tell: leave the file alone
+  // Non-blocking, so a live server whose backlog is full answers "try again" at once
+  // instead of holding this constructor until it accepts.
+  probe.non_blocking(true, error);
   probe.connect(typename Protocol::endpoint(path), error);
   return error != boost::asio::error::connection_refused;
 }

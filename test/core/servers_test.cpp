@@ -13,7 +13,10 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <future>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/asio/local/datagram_protocol.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -413,6 +416,36 @@ BOOST_AUTO_TEST_CASE(live_stream_server_file_is_never_stolen) {
   BOOST_TEST(eventually([&] { return count_open_fds() <= fds_before; }));
   BOOST_TEST(exists(address.path()));  // the failed servers did not remove it on close
   stream_examine(address);              // and the live server still answers on it
+}
+
+// A listener that accepts nothing, with its backlog full: probing it must not block.
+BOOST_AUTO_TEST_CASE(a_busy_listener_file_is_never_stolen_and_the_probe_does_not_block) {
+  TempDir dir;
+  std::string path = dir.file("busy.sock");
+  boost::asio::io_context context;
+  boost::asio::local::stream_protocol::acceptor busy(context, boost::asio::local::stream_protocol::endpoint(path));
+  busy.listen(0);
+  std::vector<std::unique_ptr<boost::asio::local::stream_protocol::socket>> queued;
+  for (int i = 0; i < 64; ++i) {  // bounded: the backlog fills after a few
+    auto client = std::make_unique<boost::asio::local::stream_protocol::socket>(context);
+    client->open();
+    client->non_blocking(true);
+    boost::system::error_code error;
+    client->connect(boost::asio::local::stream_protocol::endpoint(path), error);
+    if (error) break;  // full: "try again"
+    queued.push_back(std::move(client));
+  }
+  auto attempt = std::async(std::launch::async, [&] {
+    try {
+      UnixStreamServer thief(Address::unix_socket(path), handler<LineEcho>());
+      return std::string("took the file");
+    } catch (const boost::system::system_error& e) {
+      return e.code().message();
+    }
+  });
+  BOOST_REQUIRE_MESSAGE(attempt.wait_for(io_timeout) == std::future_status::ready, "the probe blocked");
+  BOOST_TEST(attempt.get() == boost::system::error_code(boost::asio::error::address_in_use).message());
+  BOOST_TEST(exists(path));
 }
 
 BOOST_AUTO_TEST_CASE(live_datagram_server_file_is_never_stolen) {
