@@ -1,0 +1,372 @@
+// The TCP echo workloads: pingpong, connrate and bulk.
+#include "workloads.hpp"
+
+namespace loadgen {
+namespace {
+
+// ---------------------------------------------------------------------------------------
+// pingpong: each connection sends S bytes and waits for all S back before the next.
+class PingPong : public Run {
+public:
+  PingPong(const Options& options, asio::io_context& io)
+      : Run(options, io), pattern_(make_pattern(options.size)), connector_(io, server_endpoint(options), options.io_timeout) {
+    for (std::size_t i = 0; i < options.connections; ++i) {
+      auto conn = std::make_unique<Conn>(io);
+      conn->id = i;
+      conn->reply.resize(options.size);
+      conns_.push_back(std::move(conn));
+    }
+  }
+
+  void begin() override {
+    std::vector<tcp::socket*> sockets;
+    for (auto& conn : conns_) sockets.push_back(&conn->socket);
+    connector_.connect(sockets, [this](std::size_t failed) {
+      for (std::size_t i = 0; i < failed; ++i) result_.error("connect failed");
+      for (auto& conn : conns_) {
+        if (!conn->socket.is_open()) {
+          conn->failed = true;
+          continue;
+        }
+        error_code error;
+        conn->socket.set_option(tcp::no_delay(true), error);
+        if (!error) conn->socket.non_blocking(true, error);
+        if (error) {
+          conn->failed = true;
+          continue;
+        }
+        issue(*conn);
+      }
+      start_clock();
+    });
+  }
+
+  void stop() override {
+    Run::stop();
+    std::uint64_t stalled = 0;
+    for (auto& conn : conns_)
+      if (conn->measured_ops == 0) ++stalled;
+    result_.extra["stalled_connections"] = static_cast<double>(stalled);
+  }
+
+private:
+  struct Conn {
+    explicit Conn(asio::io_context& io) : socket(io) {}
+    tcp::socket socket;
+    std::vector<char> reply;
+    std::size_t id = 0;
+    std::uint64_t seq = 0;
+    std::size_t offset = 0;
+    std::size_t received = 0;
+    int pending = 0;
+    bool failed = false;
+    Clock::time_point sent_at;
+    std::uint64_t measured_ops = 0;
+  };
+
+  void close_all() override {
+    for (auto& conn : conns_) {
+      error_code ignored;
+      conn->socket.close(ignored);
+    }
+  }
+
+  void conn_failed(Conn& conn, const error_code& error, const char* where) {
+    if (conn.failed || stopping_) return;
+    conn.failed = true;
+    fail(error, where);
+    error_code ignored;
+    conn.socket.close(ignored);
+  }
+
+  // Write and read at once, so that a reply larger than the socket buffers cannot deadlock.
+  void issue(Conn& conn) {
+    if (stopping_ || conn.failed) return;
+    conn.offset = (conn.seq++ * 7919 + conn.id * 104729) % kPeriod;
+    conn.pending = 2;
+    conn.sent_at = Clock::now();
+    Conn* c = &conn;
+    asio::async_write(conn.socket, asio::buffer(pattern_.data() + conn.offset, options_.size),
+                      [this, c](const error_code& error, std::size_t) {
+                        if (error) return conn_failed(*c, error, "write");
+                        if (--c->pending == 0) complete(*c);
+                      });
+    conn.received = 0;
+    await_reply(conn);
+  }
+
+  // Waits for readability, then reads what is there without blocking, until the whole
+  // reply is in (about three system calls per request, as many as the servers spend).
+  void await_reply(Conn& conn) {
+    Conn* c = &conn;
+    conn.socket.async_wait(tcp::socket::wait_read, [this, c](const error_code& error) {
+      if (error) return conn_failed(*c, error, "read");
+      while (c->received < c->reply.size()) {
+        error_code read_error;
+        std::size_t n = c->socket.read_some(
+            asio::buffer(c->reply.data() + c->received, c->reply.size() - c->received), read_error);
+        if (read_error == asio::error::would_block || read_error == asio::error::try_again)
+          return await_reply(*c);
+        if (read_error) return conn_failed(*c, read_error, "read");
+        c->received += n;
+      }
+      if (std::memcmp(c->reply.data(), pattern_.data() + c->offset, c->reply.size()) != 0) {
+        if (!c->failed && !stopping_) result_.error("echoed bytes differ");
+        c->failed = true;
+        error_code ignored;
+        c->socket.close(ignored);
+        return;
+      }
+      if (--c->pending == 0) complete(*c);
+    });
+  }
+
+  void complete(Conn& conn) {
+    if (measuring_) {
+      result_.latency.record(nanoseconds_since(conn.sent_at));
+      ++result_.ops;
+      result_.bytes += options_.size;
+      ++conn.measured_ops;
+    }
+    issue(conn);
+  }
+
+  std::vector<char> pattern_;
+  Connector connector_;
+  std::vector<std::unique_ptr<Conn>> conns_;
+};
+
+// ---------------------------------------------------------------------------------------
+// connrate: C workers, each looping connect -> send S -> read reply -> close.
+class ConnRate : public Run {
+public:
+  ConnRate(const Options& options, asio::io_context& io)
+      : Run(options, io), pattern_(make_pattern(std::max<std::size_t>(options.size, 1))), endpoint_(server_endpoint(options)) {
+    for (std::size_t i = 0; i < options.connections; ++i) {
+      auto worker = std::make_unique<Worker>(io);
+      worker->id = i;
+      // Until close: room for the whole reply plus one byte, to notice a longer one.
+      worker->reply.resize(options.read_until_close ? std::max<std::size_t>(options.size, 64 * 1024) + 1
+                                                    : options.size);
+      workers_.push_back(std::move(worker));
+    }
+  }
+
+  void begin() override {
+    start_clock();
+    for (auto& worker : workers_) cycle(*worker);
+  }
+
+private:
+  struct Worker {
+    explicit Worker(asio::io_context& io) : socket(io) {}
+    tcp::socket socket;
+    std::vector<char> reply;
+    std::size_t id = 0;
+    std::uint64_t seq = 0;
+    std::size_t offset = 0;
+    int pending = 0;
+    bool failed = false;
+    Clock::time_point started_at;
+  };
+
+  void close_all() override {
+    for (auto& worker : workers_) {
+      error_code ignored;
+      worker->socket.close(ignored);
+    }
+  }
+
+  void worker_failed(Worker& worker, const std::string& what) {
+    if (worker.failed || stopping_) return;
+    worker.failed = true;
+    result_.error(what);
+    error_code ignored;
+    worker.socket.close(ignored);
+    // Carry on with a new connection after a short pause, so a refused server does not spin.
+    auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(10));
+    Worker* w = &worker;
+    timer->async_wait([this, w, timer](const error_code&) { cycle(*w); });
+  }
+
+  void cycle(Worker& worker) {
+    if (stopping_) return;
+    error_code ignored;
+    worker.socket.close(ignored);
+    worker.failed = false;
+    worker.offset = (worker.seq++ * 7919 + worker.id * 104729) % kPeriod;
+    worker.started_at = Clock::now();
+    Worker* w = &worker;
+    worker.socket.async_connect(endpoint_, [this, w](const error_code& error) {
+      if (error) return worker_failed(*w, "connect: " + error.message());
+      if (options_.read_until_close) return send_then_half_close(*w);
+      w->pending = options_.size > 0 ? 2 : 1;
+      if (options_.size > 0)
+        asio::async_write(w->socket, asio::buffer(pattern_.data() + w->offset, options_.size),
+                          [this, w](const error_code& e, std::size_t) {
+                            if (e) return worker_failed(*w, "write: " + e.message());
+                            if (--w->pending == 0) done(*w);
+                          });
+      asio::async_read(w->socket, asio::buffer(w->reply), [this, w](const error_code& e, std::size_t) {
+        if (e) return worker_failed(*w, "read: " + e.message());
+        if (std::memcmp(w->reply.data(), pattern_.data() + w->offset, w->reply.size()) != 0)
+          return worker_failed(*w, "echoed bytes differ");
+        if (--w->pending == 0) done(*w);
+      });
+    });
+  }
+
+  // For servers that close when they are done (daytime) or when the client has (echo).
+  void send_then_half_close(Worker& worker) {
+    Worker* w = &worker;
+    auto read_to_end = [this, w] {
+      error_code ignored;
+      w->socket.shutdown(tcp::socket::shutdown_send, ignored);
+      asio::async_read(w->socket, asio::buffer(w->reply), [this, w](const error_code& e, std::size_t n) {
+        if (!e) return worker_failed(*w, "reply longer than expected");
+        if (e != asio::error::eof) return worker_failed(*w, "read: " + e.message());
+        if (options_.size > 0 &&
+            (n != options_.size || std::memcmp(w->reply.data(), pattern_.data() + w->offset, n) != 0))
+          return worker_failed(*w, "echoed bytes differ");
+        if (options_.size == 0 && n == 0) return worker_failed(*w, "empty reply");
+        done(*w);
+      });
+    };
+    if (options_.size == 0) return read_to_end();
+    asio::async_write(w->socket, asio::buffer(pattern_.data() + w->offset, options_.size),
+                      [this, w, read_to_end](const error_code& e, std::size_t) {
+                        if (e) return worker_failed(*w, "write: " + e.message());
+                        read_to_end();
+                      });
+  }
+
+  void done(Worker& worker) {
+    error_code ignored;
+    worker.socket.close(ignored);
+    if (measuring_) {
+      result_.latency.record(nanoseconds_since(worker.started_at));
+      ++result_.ops;
+      result_.bytes += options_.size;
+    }
+    cycle(worker);
+  }
+
+  std::vector<char> pattern_;
+  tcp::endpoint endpoint_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+};
+
+// ---------------------------------------------------------------------------------------
+// bulk: stream S-byte chunks; read the echo back and check it, or (--discard) only write.
+class Bulk : public Run {
+public:
+  static constexpr std::size_t kReadBuffer = 64 * 1024;
+  static constexpr std::uint64_t kWindow = 4 * 1024 * 1024;  // most bytes in flight per connection
+
+  Bulk(const Options& options, asio::io_context& io)
+      : Run(options, io), pattern_(make_pattern(std::max(options.size, kReadBuffer))),
+        connector_(io, server_endpoint(options), options.io_timeout) {
+    for (std::size_t i = 0; i < options.connections; ++i) {
+      auto conn = std::make_unique<Conn>(io);
+      conn->buffer.resize(kReadBuffer);
+      conn->written = conn->received = (i * 104729) % kPeriod;  // stream offsets
+      conns_.push_back(std::move(conn));
+    }
+  }
+
+  void begin() override {
+    std::vector<tcp::socket*> sockets;
+    for (auto& conn : conns_) sockets.push_back(&conn->socket);
+    connector_.connect(sockets, [this](std::size_t failed) {
+      for (std::size_t i = 0; i < failed; ++i) result_.error("connect failed");
+      for (auto& conn : conns_) {
+        if (!conn->socket.is_open()) continue;
+        write_more(*conn);
+        if (!options_.discard) read_more(*conn);
+      }
+      start_clock();
+    });
+  }
+
+private:
+  struct Conn {
+    explicit Conn(asio::io_context& io) : socket(io) {}
+    tcp::socket socket;
+    std::vector<char> buffer;
+    std::uint64_t written = 0;
+    std::uint64_t received = 0;
+    bool writing = false;
+    bool failed = false;
+  };
+
+  void close_all() override {
+    for (auto& conn : conns_) {
+      error_code ignored;
+      conn->socket.close(ignored);
+    }
+  }
+
+  void conn_failed(Conn& conn, const std::string& what) {
+    if (conn.failed || stopping_) return;
+    conn.failed = true;
+    result_.error(what);
+    error_code ignored;
+    conn.socket.close(ignored);
+  }
+
+  void write_more(Conn& conn) {
+    if (stopping_ || conn.failed || conn.writing) return;
+    if (!options_.discard && conn.written - conn.received >= kWindow) return;  // read_more resumes
+    conn.writing = true;
+    Conn* c = &conn;
+    asio::async_write(conn.socket, asio::buffer(pattern_.data() + conn.written % kPeriod, options_.size),
+                      [this, c](const error_code& error, std::size_t n) {
+                        c->writing = false;
+                        if (error) return conn_failed(*c, "write: " + error.message());
+                        c->written += n;
+                        if (options_.discard && measuring_) {
+                          result_.bytes += n;
+                          ++result_.ops;
+                        }
+                        write_more(*c);
+                      });
+  }
+
+  void read_more(Conn& conn) {
+    if (stopping_ || conn.failed) return;
+    Conn* c = &conn;
+    conn.socket.async_read_some(asio::buffer(conn.buffer), [this, c](const error_code& error, std::size_t n) {
+      if (error) return conn_failed(*c, "read: " + error.message());
+      if (c->received + n > c->written) return conn_failed(*c, "more bytes echoed than sent");
+      if (std::memcmp(c->buffer.data(), pattern_.data() + c->received % kPeriod, n) != 0)
+        return conn_failed(*c, "echoed bytes differ");
+      c->received += n;
+      if (measuring_) {
+        result_.bytes += n;
+        ++result_.ops;
+      }
+      write_more(*c);
+      read_more(*c);
+    });
+  }
+
+  std::vector<char> pattern_;
+  Connector connector_;
+  std::vector<std::unique_ptr<Conn>> conns_;
+};
+
+} // namespace
+
+std::unique_ptr<Run> make_pingpong(const Options& options, asio::io_context& io) {
+  return std::make_unique<PingPong>(options, io);
+}
+
+std::unique_ptr<Run> make_connrate(const Options& options, asio::io_context& io) {
+  return std::make_unique<ConnRate>(options, io);
+}
+
+std::unique_ptr<Run> make_bulk(const Options& options, asio::io_context& io) {
+  return std::make_unique<Bulk>(options, io);
+}
+
+} // namespace loadgen
