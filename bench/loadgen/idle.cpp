@@ -140,10 +140,7 @@ private:
 
   void close_all() override {
     ping_timer_.cancel();
-    for (auto& conn : conns_) {
-      error_code ignored;
-      conn->socket.close(ignored);
-    }
+    close_sockets(conns_);
   }
 
   Connector connector_;

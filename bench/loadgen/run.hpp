@@ -182,6 +182,27 @@ protected:
   }
   virtual void close_all() = 0;
 
+  // Closes the socket of each of @p holders (pointers to structs with a `socket`).
+  template <class Holders>
+  static void close_sockets(Holders& holders) {
+    for (auto& holder : holders) {
+      error_code ignored;
+      holder->socket.close(ignored);
+    }
+  }
+
+  // Records @p what once for @p holder (a struct with `failed` and `socket`) and closes its
+  // socket; false when it had failed already or the run is ending.
+  template <class Holder>
+  bool fail_once(Holder& holder, const std::string& what) {
+    if (holder.failed || stopping_) return false;
+    holder.failed = true;
+    result_.error(what);
+    error_code ignored;
+    holder.socket.close(ignored);
+    return true;
+  }
+
   // Records an error unless it is only the end of the run aborting an operation.
   void fail(const error_code& error, const char* where) {
     if (stopping_) return;

@@ -64,19 +64,10 @@ private:
     std::uint64_t measured_ops = 0;
   };
 
-  void close_all() override {
-    for (auto& conn : conns_) {
-      error_code ignored;
-      conn->socket.close(ignored);
-    }
-  }
+  void close_all() override { close_sockets(conns_); }
 
   void conn_failed(Conn& conn, const error_code& error, const char* where) {
-    if (conn.failed || stopping_) return;
-    conn.failed = true;
-    fail(error, where);
-    error_code ignored;
-    conn.socket.close(ignored);
+    fail_once(conn, std::string(where) + ": " + error.message());
   }
 
   // Write and read at once, so that a reply larger than the socket buffers cannot deadlock.
@@ -170,19 +161,10 @@ private:
     Clock::time_point started_at;
   };
 
-  void close_all() override {
-    for (auto& worker : workers_) {
-      error_code ignored;
-      worker->socket.close(ignored);
-    }
-  }
+  void close_all() override { close_sockets(workers_); }
 
   void worker_failed(Worker& worker, const std::string& what) {
-    if (worker.failed || stopping_) return;
-    worker.failed = true;
-    result_.error(what);
-    error_code ignored;
-    worker.socket.close(ignored);
+    if (!fail_once(worker, what)) return;
     // Carry on with a new connection after a short pause, so a refused server does not spin.
     auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(10));
     Worker* w = &worker;
@@ -299,20 +281,9 @@ private:
     bool failed = false;
   };
 
-  void close_all() override {
-    for (auto& conn : conns_) {
-      error_code ignored;
-      conn->socket.close(ignored);
-    }
-  }
+  void close_all() override { close_sockets(conns_); }
 
-  void conn_failed(Conn& conn, const std::string& what) {
-    if (conn.failed || stopping_) return;
-    conn.failed = true;
-    result_.error(what);
-    error_code ignored;
-    conn.socket.close(ignored);
-  }
+  void conn_failed(Conn& conn, const std::string& what) { fail_once(conn, what); }
 
   void write_more(Conn& conn) {
     if (stopping_ || conn.failed || conn.writing) return;
