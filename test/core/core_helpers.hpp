@@ -1,8 +1,10 @@
 // Helpers for the core suites only (the shared ones are in test/support/test_support.hpp):
-// a datagram client that keeps its socket between exchanges, IPv6 detection, a stopwatch.
+// a datagram client that keeps its socket between exchanges, IPv6 detection, a stopwatch,
+// echo handlers.
 #pragma once
 
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -85,6 +87,32 @@ private:
   socketserver::DatagramSocket socket_;
   socketserver::DatagramEndpoint destination_;
   std::string unix_path_;
+};
+
+/// The line the server tests send.
+inline const std::string test_line = "hello world\n";
+
+/// Sends test_line to a LineEcho server at @p address and checks it comes back.
+inline void stream_examine(const Address& address) {
+  test_support::Client client(address);
+  client.send(test_line);
+  BOOST_TEST(client.readline() == test_line);
+}
+
+/// True when something (a file, a socket, a dangling symlink) is at @p path.
+inline bool exists(const std::string& path) {
+  struct stat info {};
+  return ::lstat(path.c_str(), &info) == 0;
+}
+
+/// Python's test handler: one line back.
+struct LineEcho : socketserver::StreamRequestHandler {
+  void handle() override { wfile.write(rfile.readline()); }
+};
+
+/// The datagram back, whole.
+struct PacketEcho : socketserver::DatagramRequestHandler {
+  void handle() override { wfile.write(rfile.read_all(1 << 20)); }
 };
 
 /// A stream handler whose handle() is a function given to its constructor, so each test

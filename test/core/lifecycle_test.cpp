@@ -162,10 +162,6 @@ struct RecordingServer : TCPServer {
   CallLog& log_;
 };
 
-struct LineEcho : StreamRequestHandler {
-  void handle() override { wfile.write(rfile.readline()); }
-};
-
 struct StopFromHandler : StreamRequestHandler {
   void handle() override { server().request_shutdown(); }
 };
