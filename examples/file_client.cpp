@@ -41,9 +41,9 @@ int main(int argc, char* argv[]) {
 
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> out(std::fopen(out_path.c_str(), "wb"), std::fclose);
     if (!out) throw std::runtime_error("--out: cannot write '" + out_path + "'");
-    // The body moves socket -> kernel pipe -> file (splice), never through this process.
+    // The body moves socket -> kernel pipe -> file (splice), never through this process,
+    // so nothing is buffered in `out` itself.
     std::uint64_t received = server.rfile.read_to_file(::fileno(out.get()));
-    if (std::fflush(out.get()) != 0) throw std::runtime_error("--out: cannot write '" + out_path + "'");
     if (options.values.count("get") && received != expected)
       throw std::runtime_error("connection closed after " + std::to_string(received) + " of " +
                                std::to_string(expected) + " bytes");
