@@ -408,8 +408,9 @@ def render(args, date, machine, load_before, load_after, busy_before, elapsed, p
       "whole life, so with the default (cores, at least 4) pingpong connections beyond the 4th would wait "
       f"for the whole run. Both forking servers get {MAX_CHILDREN} children (Python's default is 40, fewer "
       "than the 64 pingpong connections). The Python servers use a `SOMAXCONN` backlog like echo_server "
-      "(Python's default is 5). `sync` serves one connection at a time, so in the multi-connection pingpong "
-      "rows only one of its connections makes progress (the others are reported as stalled).\n")
+      "(Python's default is 5). `sync` has no concurrency mix-in: one thread serves every connection, "
+      "one message at a time, because echo_server's `EchoHandler` is a `MessageRequestHandler` "
+      "(docs/concurrency.md).\n")
     w("### Workloads (loadgen commands; pinned runs prefix `taskset -c 1`)\n")
     w("| workload | command |")
     w("| --- | --- |")

@@ -4,8 +4,13 @@
 
 namespace socketserver::handlers {
 
-void FramedEchoHandler::handle() {
-  while (std::optional<std::string> message = framing_.read(rfile)) framing_.write(wfile, *message);
+void FramedEchoHandler::handle_message() {
+  std::optional<std::string> message = framing_.read(rfile);
+  if (!message) {
+    close_connection = true;
+    return;
+  }
+  framing_.write(wfile, *message);
 }
 
 void GreetingHandler::handle() {

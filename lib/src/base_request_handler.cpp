@@ -1,6 +1,7 @@
 #include "socketserver/base_request_handler.hpp"
 #include "socketserver/base_server.hpp"
 #include "socketserver/datagram_request_handler.hpp"
+#include "socketserver/message_request_handler.hpp"
 #include "socketserver/stream_request_handler.hpp"
 
 #include <stdexcept>
@@ -12,8 +13,7 @@
 namespace socketserver {
 
 void BaseRequestHandler::run(Request& request, BaseServer& server) {
-  request_ = &request;
-  server_ = &server;
+  bind(request, server);
   setup();
   try {
     handle();
@@ -42,6 +42,13 @@ void StreamRequestHandler::finish() {
     wfile.flush();
   } catch (const std::exception&) {
     // The peer is gone or stopped reading; nothing more can be delivered.
+  }
+}
+
+void MessageRequestHandler::handle() {
+  while (!close_connection) {
+    handle_message();
+    if (rfile.at_eof()) break;
   }
 }
 

@@ -5,6 +5,8 @@
 #include <sstream>
 
 #include "active_connections.hpp"
+#include "multiplexed_connections.hpp"
+#include "socketserver/message_request_handler.hpp"
 
 namespace socketserver {
 namespace {
@@ -36,7 +38,8 @@ BaseServer::BaseServer(Address address, HandlerFactory factory)
       deadline_timer_(loop_context_),
       server_address_(std::move(address)),
       factory_(std::move(factory)),
-      active_connections_(std::make_unique<detail::ActiveConnections>()) {
+      active_connections_(std::make_unique<detail::ActiveConnections>()),
+      multiplexed_(std::make_unique<detail::MultiplexedConnections>(loop_context_, *this)) {
   ignore_sigpipe();
 }
 
@@ -50,6 +53,7 @@ void BaseServer::serve_forever(Seconds poll_interval) {
   }
   auto interval = std::chrono::duration_cast<Clock::duration>(poll_interval);
   auto next_service = Clock::now() + interval;
+  in_serve_forever_ = true;
   try {
     while (!shutdown_requested_.load()) {
       LoopEvent event = wait_for_event(next_service);
@@ -66,6 +70,7 @@ void BaseServer::serve_forever(Seconds poll_interval) {
 }
 
 void BaseServer::finish_serving() {
+  in_serve_forever_ = false;
   std::lock_guard lock(serving_mutex_);
   shutdown_requested_ = false;
   serving_ = false;
@@ -176,6 +181,11 @@ void BaseServer::pause_accepting(Seconds pause) {
 }
 
 void BaseServer::server_close() {
+  if (!serving_.load() && multiplexed_->size() > 0) {
+    std::optional<Clock::time_point> deadline;
+    if (drain_timeout) deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(*drain_timeout);
+    multiplexed_->drain(deadline);
+  }
   deadline_timer_.cancel();
   waker_.cancel();
 }
@@ -188,7 +198,13 @@ bool BaseServer::verify_request(const Request& request) {
   return false;
 }
 
-void BaseServer::process_request(Request request) { process_request_inline(request); }
+void BaseServer::process_request(Request request) {
+  // Only here, in serve_forever(), may finish_request() hand a connection to the loop: a
+  // mix-in's thread, worker or child serves the whole connection.
+  multiplexing_ = in_serve_forever_;
+  process_request_inline(request);
+  multiplexing_ = false;
+}
 
 void BaseServer::bind_and_activate() {
   try {
@@ -204,6 +220,14 @@ void BaseServer::after_fork_in_child() {}
 
 void BaseServer::finish_request(Request& request) {
   std::unique_ptr<BaseRequestHandler> handler = factory_();
+  if (multiplexing_ && request.is_stream()) {
+    if (auto* by_message = dynamic_cast<MessageRequestHandler*>(handler.get())) {
+      handler.release();
+      multiplexed_->adopt(std::move(request), std::unique_ptr<MessageRequestHandler>(by_message));
+      request.connection.reset();
+      return;
+    }
+  }
   handler->run(request, *this);
 }
 

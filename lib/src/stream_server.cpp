@@ -104,9 +104,9 @@ void StreamServer::close_request(Request& request) {
 }
 
 void StreamServer::server_close() {
-  BaseServer::server_close();
   boost::system::error_code ignored;
-  acceptor_.close(ignored);
+  acceptor_.close(ignored);     // stop accepting first,
+  BaseServer::server_close();  // then drain
 }
 
 void StreamServer::async_wait_for_request(std::function<void(const boost::system::error_code&)> done) {
@@ -149,9 +149,10 @@ void UnixStreamServer::server_bind() {
 }
 
 void UnixStreamServer::server_close() {
-  StreamServer::server_close();
+  // Before the drain, so that no client can find the server meanwhile.
   if (created_socket_file_) detail::remove_socket_file(server_address().path());
   created_socket_file_ = false;
+  StreamServer::server_close();
 }
 
 } // namespace socketserver

@@ -7,7 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <exception>
 #include <functional>
 #include <future>
 #include <optional>
@@ -108,6 +110,17 @@ inline bool exists(const std::string& path) {
 /// Python's test handler: one line back.
 struct LineEcho : socketserver::StreamRequestHandler {
   void handle() override { wfile.write(rfile.readline()); }
+};
+
+/// A server whose handle_error() counts, so a test notices handler failures.
+template <class ServerType>
+struct CountingErrors : ServerType {
+  using ServerType::ServerType;
+  std::atomic<int> errors{0};
+  void handle_error(const socketserver::Request& request, std::exception_ptr error) override {
+    ++errors;
+    ServerType::handle_error(request, error);
+  }
 };
 
 /// The datagram back, whole.

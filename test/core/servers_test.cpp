@@ -39,17 +39,6 @@ struct PacketWhoAmI : DatagramRequestHandler {
   void handle() override { wfile.write(client_address().to_string()); }
 };
 
-// A server whose handle_error() counts, so a test notices handler failures.
-template <class ServerType>
-struct CountingErrors : ServerType {
-  using ServerType::ServerType;
-  std::atomic<int> errors{0};
-  void handle_error(const Request& request, std::exception_ptr error) override {
-    ++errors;
-    ServerType::handle_error(request, error);
-  }
-};
-
 // What getsockname() says about @p fd, as an Address.
 Address socket_name(int fd) {
   sockaddr_storage storage{};

@@ -7,3 +7,4 @@ socketserver_add_test(test_servers ${CMAKE_CURRENT_LIST_DIR}/servers_test.cpp LA
 socketserver_add_test(test_unix_socket_files ${CMAKE_CURRENT_LIST_DIR}/unix_socket_files_test.cpp LABELS core TIMEOUT 60)
 socketserver_add_test(test_lifecycle ${CMAKE_CURRENT_LIST_DIR}/lifecycle_test.cpp LABELS core TIMEOUT 120)
 socketserver_add_test(test_file_transfer ${CMAKE_CURRENT_LIST_DIR}/file_transfer_test.cpp LABELS core TIMEOUT 60)
+socketserver_add_test(test_message_handler ${CMAKE_CURRENT_LIST_DIR}/message_handler_test.cpp LABELS core TIMEOUT 120)

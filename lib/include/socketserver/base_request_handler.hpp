@@ -8,6 +8,9 @@
 namespace socketserver {
 
 class BaseServer;
+namespace detail {
+class MultiplexedConnections;
+} // namespace detail
 
 /// Python's `BaseRequestHandler`: subclass it and override handle().
 ///
@@ -38,6 +41,12 @@ public:
   BaseServer& server() const { return *server_; }
 
 private:
+  friend class detail::MultiplexedConnections;  // binds, then serves message by message
+  void bind(Request& request, BaseServer& server) {
+    request_ = &request;
+    server_ = &server;
+  }
+
   Request* request_ = nullptr;
   BaseServer* server_ = nullptr;
 };

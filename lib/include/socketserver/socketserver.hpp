@@ -14,6 +14,7 @@
 #include "socketserver/framing.hpp"
 #include "socketserver/handler_factory.hpp"
 #include "socketserver/make_server.hpp"
+#include "socketserver/message_request_handler.hpp"
 #include "socketserver/network_allow_list.hpp"
 #include "socketserver/packet_io.hpp"
 #include "socketserver/reader.hpp"

@@ -3,15 +3,18 @@
 #pragma once
 
 #include <socketserver/datagram_request_handler.hpp>
-#include <socketserver/stream_request_handler.hpp>
+#include <socketserver/message_request_handler.hpp>
 
 namespace socketserver::handlers {
 
 /// Discard over a connection: reads and drops everything until the client closes.
-class DiscardHandler : public StreamRequestHandler {
+///
+/// Each chunk that arrives is one message, so a sync server serves many clients at once
+/// (see MessageRequestHandler).
+class DiscardHandler : public MessageRequestHandler {
 public:
-  /// Reads until end of stream.
-  void handle() override;
+  /// Drops what has arrived; closes at end of stream.
+  void handle_message() override;
 };
 
 /// Discard over datagrams: no reply.

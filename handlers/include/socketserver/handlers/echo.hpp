@@ -5,17 +5,21 @@
 #include <cstddef>
 
 #include <socketserver/datagram_request_handler.hpp>
+#include <socketserver/message_request_handler.hpp>
 #include <socketserver/stream_request_handler.hpp>
 
 namespace socketserver::handlers {
 
 /// Echo over a connection: sends back every byte as it arrives, until the client closes.
-class EchoHandler : public StreamRequestHandler {
+///
+/// Each chunk that arrives is one message, so a sync server serves many echo clients at
+/// once (see MessageRequestHandler).
+class EchoHandler : public MessageRequestHandler {
 public:
   /// @param chunk_size the most bytes read (and so written back) at a time.
   explicit EchoHandler(std::size_t chunk_size = 64 * 1024) : chunk_size_(chunk_size) {}
-  /// Copies the connection's input to its output.
-  void handle() override;
+  /// Sends back what has arrived, up to `chunk_size` bytes; closes at end of stream.
+  void handle_message() override;
 
 private:
   std::size_t chunk_size_;

@@ -4,7 +4,7 @@
 #pragma once
 
 #include <socketserver/framing.hpp>
-#include <socketserver/stream_request_handler.hpp>
+#include <socketserver/message_request_handler.hpp>
 
 namespace socketserver::handlers {
 
@@ -15,12 +15,15 @@ namespace socketserver::handlers {
 /// or one cut short by the end of the stream, raises ProtocolError: the server logs it
 /// through `handle_error()` and closes that connection, without having buffered the
 /// oversized message.
-class FramedEchoHandler : public StreamRequestHandler {
+///
+/// Each framed message is one MessageRequestHandler message, so a sync server serves many
+/// clients at once (a message that has only partly arrived holds it for at most `timeout`).
+class FramedEchoHandler : public MessageRequestHandler {
 public:
   /// @param framing how messages are delimited (length-prefixed, at most 1 MiB, by default).
   explicit FramedEchoHandler(Framing framing = Framing::length_prefixed()) : framing_(std::move(framing)) {}
-  /// Echoes messages until end of stream.
-  void handle() override;
+  /// Echoes one message; closes at end of stream.
+  void handle_message() override;
 
 private:
   Framing framing_;

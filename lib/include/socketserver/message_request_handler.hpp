@@ -1,0 +1,52 @@
+/// @file
+/// @brief MessageRequestHandler: a stream handler that serves one message at a time.
+#pragma once
+
+#include "socketserver/stream_request_handler.hpp"
+
+namespace socketserver {
+
+/// A StreamRequestHandler whose connection is a series of independent messages
+/// (requests and their replies), served by handle_message() one at a time — the shape of
+/// Python's `http.server`, with its `handle_one_request()` and `close_connection`.
+///
+/// ```cpp
+/// struct LineEcho : socketserver::MessageRequestHandler {
+///   void handle_message() override {
+///     std::string line = rfile.readline();
+///     if (line.empty()) close_connection = true;  // the client closed
+///     else wfile.write(line);
+///   }
+/// };
+/// ```
+///
+/// handle() is fixed: it calls handle_message() until #close_connection is set or #rfile
+/// reaches end of stream, so in a thread, a worker or a forked child the handler serves
+/// its connection just like a StreamRequestHandler.
+///
+/// What the shape buys is in sync mode: serve_forever() on a server without a
+/// concurrency mix-in does not give such a connection the whole server until it closes.
+/// It calls handle_message() whenever the connection has bytes to read, and between
+/// messages it accepts and serves other connections, all in its one thread (like an
+/// event loop). A connection that stays silent for the handler's `timeout` is closed.
+/// Each handle_message() still has the server to itself while it runs: it should answer
+/// what has arrived and return, not wait for the client's next request. (If a message is
+/// only partly there, its reads wait for the rest, for at most `timeout`.)
+/// handle_request() serves the whole connection, as for any handler.
+class MessageRequestHandler : public StreamRequestHandler {
+public:
+  /// Set by handle_message() to end the connection after this message (Python's
+  /// `close_connection`).
+  bool close_connection = false;
+
+  /// Serves one message read from #rfile, answering through #wfile. Called when bytes
+  /// have arrived (or the peer closed): a read that finds end of stream means the client
+  /// is done; set #close_connection then, or the connection ends anyway once #rfile is
+  /// at end of stream.
+  virtual void handle_message() = 0;
+
+  /// Calls handle_message() until #close_connection or end of stream.
+  void handle() final;
+};
+
+} // namespace socketserver

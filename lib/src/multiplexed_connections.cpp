@@ -1,0 +1,134 @@
+#include "multiplexed_connections.hpp"
+
+#include <exception>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "socketserver/base_server.hpp"
+#include "socketserver/message_request_handler.hpp"
+
+namespace socketserver::detail {
+
+struct MultiplexedConnections::Connection {
+  Request request;
+  std::unique_ptr<MessageRequestHandler> handler;
+  boost::asio::steady_timer idle_timer;
+  Clock::time_point last_active = Clock::now();
+};
+
+MultiplexedConnections::MultiplexedConnections(boost::asio::io_context& loop, BaseServer& server)
+    : loop_(loop), server_(server) {}
+
+MultiplexedConnections::~MultiplexedConnections() {
+  for (auto& [id, connection] : connections_) {
+    boost::system::error_code ignored;
+    connection->request.connection->close(ignored);
+  }
+}
+
+void MultiplexedConnections::adopt(Request request, std::unique_ptr<MessageRequestHandler> handler) {
+  // Move the socket onto the loop's context, whose readiness events the loop waits for.
+  boost::system::error_code error;
+  auto protocol = request.connection->local_endpoint(error).protocol();
+  if (error) return server_.shutdown_request(request);  // the peer is already gone
+  StreamSocket on_loop(loop_, protocol, request.connection->release());
+  request.connection.emplace(std::move(on_loop));
+
+  Id id = next_id_++;
+  auto owned = std::make_unique<Connection>(
+      Connection{std::move(request), std::move(handler), boost::asio::steady_timer(loop_)});
+  Connection& connection = *connections_.emplace(id, std::move(owned)).first->second;
+  try {
+    connection.handler->bind(connection.request, server_);
+    connection.handler->setup();
+  } catch (...) {
+    server_.handle_error(connection.request, std::current_exception());
+    return end(id, false);  // as in BaseRequestHandler::run(): no finish() without setup()
+  }
+  arm_idle_timer(id, connection);
+  wait_for_bytes(id, connection);
+}
+
+// A one-byte peek rather than async_wait(): Asio tries a receive at once and only falls
+// back to waiting when nothing is there, while a wait re-arms the descriptor in epoll
+// (one more system call) every time. Most messages of a busy connection are already in
+// when its previous one is done.
+void MultiplexedConnections::wait_for_bytes(Id id, Connection& connection) {
+  connection.request.connection->async_receive(
+      boost::asio::buffer(&peeked_, 1), boost::asio::socket_base::message_peek,
+      [this, id](const boost::system::error_code& error, std::size_t) {
+        // End of stream and errors are the handler's to meet when it reads.
+        if (error != boost::asio::error::operation_aborted) serve(id);
+      });
+}
+
+void MultiplexedConnections::serve(Id id) {
+  auto found = connections_.find(id);
+  if (found == connections_.end()) return;
+  Connection& connection = *found->second;
+  MessageRequestHandler& handler = *connection.handler;
+  connection.last_active = Clock::now();
+  try {
+    handler.handle_message();
+  } catch (...) {
+    server_.handle_error(connection.request, std::current_exception());
+    return end(id);
+  }
+  if (handler.close_connection || handler.rfile.at_eof()) return end(id);
+  // Bytes already buffered will not make the socket readable again: serve them next, after
+  // what else the loop has queued.
+  if (handler.rfile.buffered() > 0) return boost::asio::post(loop_, [this, id] { serve(id); });
+  wait_for_bytes(id, connection);
+}
+
+// One timer per connection, moved only when it fires: re-arming it after every message
+// would cost a timer update (and often a system call) per message.
+void MultiplexedConnections::arm_idle_timer(Id id, Connection& connection) {
+  if (!connection.handler->timeout) return;
+  auto limit = std::chrono::duration_cast<Clock::duration>(*connection.handler->timeout);
+  connection.idle_timer.expires_at(connection.last_active + limit);
+  connection.idle_timer.async_wait([this, id](const boost::system::error_code& error) {
+    if (!error) on_idle_timer(id);
+  });
+}
+
+void MultiplexedConnections::on_idle_timer(Id id) {
+  auto found = connections_.find(id);
+  if (found == connections_.end()) return;
+  Connection& connection = *found->second;
+  auto limit = std::chrono::duration_cast<Clock::duration>(*connection.handler->timeout);
+  if (Clock::now() >= connection.last_active + limit) return end(id);  // silent too long
+  arm_idle_timer(id, connection);
+}
+
+void MultiplexedConnections::end(Id id, bool call_finish) {
+  auto found = connections_.find(id);
+  if (found == connections_.end()) return;
+  std::unique_ptr<Connection> connection = std::move(found->second);
+  connections_.erase(found);
+  connection->idle_timer.cancel();
+  if (call_finish) {
+    try {
+      connection->handler->finish();
+    } catch (...) {
+      server_.handle_error(connection->request, std::current_exception());
+    }
+  }
+  connection->handler.reset();
+  try {
+    server_.shutdown_request(connection->request);
+  } catch (...) {
+  }
+}
+
+void MultiplexedConnections::drain(std::optional<Clock::time_point> deadline) {
+  while (!connections_.empty() && (!deadline || Clock::now() < *deadline)) {
+    loop_.restart();
+    std::size_t ran = deadline ? loop_.run_one_until(*deadline) : loop_.run_one();
+    if (ran == 0 && !deadline) break;  // nothing left that could end them
+  }
+  while (!connections_.empty()) end(connections_.begin()->first);
+}
+
+} // namespace socketserver::detail
