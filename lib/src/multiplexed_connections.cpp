@@ -1,9 +1,11 @@
 #include "multiplexed_connections.hpp"
 
 #include <exception>
+#include <span>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/system/system_error.hpp>
 
 #include "socketserver/base_server.hpp"
 #include "socketserver/message_request_handler.hpp"
@@ -50,17 +52,31 @@ void MultiplexedConnections::adopt(Request request, std::unique_ptr<MessageReque
   wait_for_bytes(id, connection);
 }
 
-// A one-byte peek rather than async_wait(): Asio tries a receive at once and only falls
-// back to waiting when nothing is there, while a wait re-arms the descriptor in epoll
-// (one more system call) every time. Most messages of a busy connection are already in
-// when its previous one is done.
+// The loop reads the next bytes into the handler's rfile itself. Asio tries the receive at
+// once and waits for readiness only when nothing is there: the next message of a busy
+// connection has usually arrived by the time its previous one is answered, and then it
+// costs one recv() and nothing else (a readiness wait would re-arm the descriptor in
+// epoll, and the handler would still have to read).
 void MultiplexedConnections::wait_for_bytes(Id id, Connection& connection) {
-  connection.request.connection->async_receive(
-      boost::asio::buffer(&peeked_, 1), boost::asio::socket_base::message_peek,
-      [this, id](const boost::system::error_code& error, std::size_t) {
-        // End of stream and errors are the handler's to meet when it reads.
-        if (error != boost::asio::error::operation_aborted) serve(id);
+  std::span<char> room = connection.handler->rfile.prepare();
+  connection.request.connection->async_read_some(
+      boost::asio::buffer(room.data(), room.size()),
+      [this, id](const boost::system::error_code& error, std::size_t count) {
+        if (error != boost::asio::error::operation_aborted) received(id, error, count);
       });
+}
+
+void MultiplexedConnections::received(Id id, const boost::system::error_code& error, std::size_t count) {
+  auto found = connections_.find(id);
+  if (found == connections_.end()) return;
+  Connection& connection = *found->second;
+  if (error && error != boost::asio::error::eof) {  // reset, and the like: as if rfile had thrown
+    server_.handle_error(connection.request,
+                         std::make_exception_ptr(boost::system::system_error(error, "read")));
+    return end(id);
+  }
+  connection.handler->rfile.commit(error ? 0 : count);  // 0: end of stream, for the handler to see
+  serve(id);
 }
 
 void MultiplexedConnections::serve(Id id) {

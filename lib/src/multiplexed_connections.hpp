@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/system/error_code.hpp>
 
 #include "socketserver/request.hpp"
 
@@ -53,6 +54,7 @@ private:
   struct Connection;
 
   void wait_for_bytes(Id id, Connection& connection);
+  void received(Id id, const boost::system::error_code& error, std::size_t count);
   void serve(Id id);
   void arm_idle_timer(Id id, Connection& connection);
   void on_idle_timer(Id id);
@@ -62,7 +64,6 @@ private:
   BaseServer& server_;
   std::unordered_map<Id, std::unique_ptr<Connection>> connections_;
   Id next_id_ = 0;
-  char peeked_ = 0;  // where peeks put the byte they see (and leave in the socket)
 };
 
 } // namespace socketserver::detail

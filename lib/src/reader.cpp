@@ -56,6 +56,12 @@ std::size_t ByteReader::read_into(std::span<char> destination) {
   return count;
 }
 
+std::string_view ByteReader::peek() {
+  begin_operation();
+  if (buffered() == 0) fill_buffer();
+  return {buffer_.get() + begin_, buffered()};
+}
+
 std::string ByteReader::read_exactly(std::size_t size) {
   begin_operation();
   std::string result = take(std::min(size, buffered()));
@@ -131,14 +137,24 @@ void ByteReader::preload(std::string_view bytes) {
 }
 
 std::size_t ByteReader::fill_buffer() {
-  if (eof_) return 0;
+  std::span<char> room = prepare();
+  if (room.empty()) return 0;
+  std::size_t count = fill(room.data(), room.size());
+  commit(count);
+  return count;
+}
+
+std::span<char> ByteReader::prepare() {
+  if (eof_) return {};
   if (begin_ == end_) begin_ = end_ = 0;
   if (capacity_ < buffer_size_) resize_buffer(buffer_size_);
   if (end_ == capacity_) reserve_for(buffered() + buffer_size_);
-  std::size_t count = fill(buffer_.get() + end_, capacity_ - end_);
+  return {buffer_.get() + end_, capacity_ - end_};
+}
+
+void ByteReader::commit(std::size_t count) {
   if (count == 0) eof_ = true;
-  end_ += count;
-  return count;
+  end_ += std::min(count, capacity_ - end_);
 }
 
 std::string ByteReader::take(std::size_t size) {
@@ -149,7 +165,7 @@ std::string ByteReader::take(std::size_t size) {
 }
 
 void ByteReader::consume(std::size_t size) {
-  begin_ += size;
+  begin_ += std::min(size, buffered());
   if (begin_ == end_) {
     begin_ = end_ = 0;
     // A long line grew the buffer; give the memory back once it is consumed.

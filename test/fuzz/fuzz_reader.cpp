@@ -1,5 +1,5 @@
 // Fuzzes ByteReader: random operations (readline, readline(limit), read, read_exactly,
-// read_until, read_all) over a random payload delivered in random chunks, each result
+// read_until, read_all, peek + consume) over a random payload delivered in random chunks, each result
 // checked against an exact model of what the operation must return or throw.
 #include <sys/types.h>
 
@@ -29,7 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (int op = 0; op < 200 && input.remaining_bytes() > 0; ++op) {
     std::string_view rest = std::string_view(payload).substr(consumed);
     auto newline = rest.find('\n');
-    switch (input.ConsumeIntegralInRange<int>(0, 5)) {
+    switch (input.ConsumeIntegralInRange<int>(0, 6)) {
     case 0: {  // readline()
       std::optional<std::string> line;
       try {
@@ -127,6 +127,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (exact) check(rest.size() > limit, "read_all() threw although everything fitted");
         exact = false;
       }
+      break;
+    }
+    case 6: {  // peek(), then consume() some of it
+      std::string_view seen = reader.peek();
+      check(seen.size() == reader.buffered(), "peek() did not return what is buffered");
+      if (exact) {
+        check(rest.substr(0, seen.size()) == seen, "peek() returned the wrong bytes");
+        check(seen.empty() == rest.empty(), "peek() returned nothing before the end");
+      }
+      auto used = input.ConsumeIntegralInRange<std::size_t>(0, seen.size() + 2);  // past the end too
+      reader.consume(used);
+      consumed += std::min(used, seen.size());
       break;
     }
     }

@@ -92,6 +92,16 @@ public:
   /// straight from the source into @p destination: no copy, no allocation.
   std::size_t read_into(std::span<char> destination);
 
+  /// Python's `peek()`: the bytes buffered, after one read from the source when none are
+  /// (waiting only until at least one byte arrives); empty at end of stream. Nothing is
+  /// consumed: call consume() with how many of them were used. The view is valid until
+  /// the next call on the reader. With write() of the view, this is the copy-free way to
+  /// pass bytes on.
+  std::string_view peek();
+
+  /// Drops the first @p size buffered bytes (at most buffered()), as after peek().
+  void consume(std::size_t size);
+
   /// Exactly @p size bytes; throws IncompleteRead if the stream ends first.
   std::string read_exactly(std::size_t size);
 
@@ -122,6 +132,14 @@ public:
   /// True once the source has reported end of stream and the buffer is empty.
   bool at_eof() const noexcept { return eof_ && buffered() == 0; }
 
+  /// For code that reads the source on the reader's behalf (a sync server reads the next
+  /// bytes of a MessageRequestHandler's connection itself, as Asio's `streambuf` is
+  /// filled): room at the end of the buffer for one read; empty once end of stream is known.
+  std::span<char> prepare();
+  /// Makes the first @p count bytes of the room prepare() gave part of the buffered bytes;
+  /// 0 records end of stream.
+  void commit(std::size_t count);
+
 protected:
   /// Called at the start of every public read, before any fill(): a place to start a deadline.
   virtual void begin_operation() {}
@@ -135,7 +153,6 @@ protected:
 private:
   std::size_t fill_buffer();
   std::string take(std::size_t size);
-  void consume(std::size_t size);
   std::optional<std::size_t> scan_for(std::string_view delimiter, std::size_t limit);
   void reserve_for(std::size_t size);
 

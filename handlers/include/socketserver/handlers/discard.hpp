@@ -13,6 +13,8 @@ namespace socketserver::handlers {
 /// (see MessageRequestHandler).
 class DiscardHandler : public MessageRequestHandler {
 public:
+  /// Reads up to 64 KiB at a time.
+  DiscardHandler() { rbufsize = 64 * 1024; }
   /// Drops what has arrived; closes at end of stream.
   void handle_message() override;
 };

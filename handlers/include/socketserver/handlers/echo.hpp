@@ -16,13 +16,10 @@ namespace socketserver::handlers {
 /// once (see MessageRequestHandler).
 class EchoHandler : public MessageRequestHandler {
 public:
-  /// @param chunk_size the most bytes read (and so written back) at a time.
-  explicit EchoHandler(std::size_t chunk_size = 64 * 1024) : chunk_size_(chunk_size) {}
+  /// @param chunk_size the most bytes read (and so written back) at a time: #rbufsize.
+  explicit EchoHandler(std::size_t chunk_size = 64 * 1024) { rbufsize = chunk_size; }
   /// Sends back what has arrived, up to `chunk_size` bytes; closes at end of stream.
   void handle_message() override;
-
-private:
-  std::size_t chunk_size_;
 };
 
 /// Echo over datagrams: each datagram, empty ones included, goes back to its sender.
