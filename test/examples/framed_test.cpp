@@ -72,6 +72,27 @@ BOOST_AUTO_TEST_CASE(length_prefixed_echo_in_every_mode) {
   }
 }
 
+// FramedEchoHandler serves a message at a time, so a sync server answers a second client
+// while the first one is still connected.
+BOOST_AUTO_TEST_CASE(sync_mode_serves_open_connections_in_turn) {
+  Server server("framed_echo_server", {"--mode", "sync"});
+  auto frame = [](const std::string& body) {
+    std::string prefix = socketserver::to_big_endian(static_cast<std::uint32_t>(body.size()));
+    return prefix + body;
+  };
+  {
+    test_support::Client first(server.address());
+    test_support::Client second(server.address());
+    for (std::string body : {"one", "two", "three"}) {
+      first.send(frame("first: " + body));
+      second.send(frame("second: " + body));
+      BOOST_TEST(second.read_exactly(frame("second: " + body).size()) == frame("second: " + body));
+      BOOST_TEST(first.read_exactly(frame("first: " + body).size()) == frame("first: " + body));
+    }
+  }
+  BOOST_TEST(server.stop() == 0);
+}
+
 BOOST_AUTO_TEST_CASE(fixed_length_echo_over_unix_and_ipv6) {
   test_support::TempDir dir;
   std::vector<std::vector<std::string>> setups{{"--unix", dir.file("framed.sock"), "--mode", "forking"}};
