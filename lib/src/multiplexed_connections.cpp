@@ -59,6 +59,7 @@ void MultiplexedConnections::adopt(Request request, std::unique_ptr<MessageReque
 // epoll, and the handler would still have to read).
 void MultiplexedConnections::wait_for_bytes(Id id, Connection& connection) {
   std::span<char> room = connection.handler->rfile.prepare();
+  if (room.empty()) return boost::asio::post(loop_, [this, id] { serve(id); });  // nothing to read into
   connection.request.connection->async_read_some(
       boost::asio::buffer(room.data(), room.size()),
       [this, id](const boost::system::error_code& error, std::size_t count) {
