@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/system/system_error.hpp>
 
+#include "move_socket.hpp"
 #include "socketserver/base_server.hpp"
 #include "socketserver/message_request_handler.hpp"
 
@@ -30,12 +31,8 @@ MultiplexedConnections::~MultiplexedConnections() {
 }
 
 void MultiplexedConnections::adopt(Request request, std::unique_ptr<MessageRequestHandler> handler) {
-  // Move the socket onto the loop's context, whose readiness events the loop waits for.
-  boost::system::error_code error;
-  auto protocol = request.connection->local_endpoint(error).protocol();
-  if (error) return server_.shutdown_request(request);  // the peer is already gone
-  StreamSocket on_loop(loop_, protocol, request.connection->release());
-  request.connection.emplace(std::move(on_loop));
+  // Onto the loop's context, whose readiness events the loop waits for.
+  if (!move_to_context(request.connection, loop_)) return server_.shutdown_request(request);  // gone
 
   Id id = next_id_++;
   auto owned = std::make_unique<Connection>(

@@ -1,5 +1,7 @@
 #include "socketserver/thread_pool_mixin.hpp"
 
+#include "move_socket.hpp"
+
 namespace socketserver::detail {
 
 std::size_t default_worker_count() noexcept {
@@ -107,13 +109,9 @@ void IdleConnections::on_readable(std::uint64_t id) {
 
   // Move the connection off the loop's context, so that its later traffic does not wake
   // the request loop while a worker serves it.
-  StreamSocket& parked_socket = *entry->request.connection;
-  boost::system::error_code error;
-  auto protocol = parked_socket.local_endpoint(error).protocol();
-  if (error) return;  // the peer is already gone; the socket closes with the entry
-  StreamSocket moved(connections_, protocol, parked_socket.release());
-  moved.native_non_blocking(false);  // waiting on the loop made it non-blocking
-  entry->request.connection.emplace(std::move(moved));
+  std::optional<StreamSocket>& socket = entry->request.connection;
+  if (!move_to_context(socket, connections_)) return;  // the peer is gone; closed with the entry
+  socket->native_non_blocking(false);  // waiting on the loop made it non-blocking
   entry->ready(std::move(entry->request));
 }
 
