@@ -4,6 +4,19 @@
 namespace loadgen {
 namespace {
 
+// One echo client socket and where its next message starts in the shared pattern: what
+// pingpong's connections and connrate's workers have in common.
+struct EchoSocket {
+  explicit EchoSocket(asio::io_context& io) : socket(io) {}
+  tcp::socket socket;
+  std::vector<char> reply;
+  std::size_t id = 0;
+  std::uint64_t seq = 0;
+  std::size_t offset = 0;
+  int pending = 0;  // operations (write, read) still to complete for this message
+  bool failed = false;
+};
+
 // ---------------------------------------------------------------------------------------
 // pingpong: each connection sends S bytes and waits for all S back before the next.
 class PingPong : public Run {
@@ -50,16 +63,9 @@ public:
   }
 
 private:
-  struct Conn {
-    explicit Conn(asio::io_context& io) : socket(io) {}
-    tcp::socket socket;
-    std::vector<char> reply;
-    std::size_t id = 0;
-    std::uint64_t seq = 0;
-    std::size_t offset = 0;
+  struct Conn : EchoSocket {
+    using EchoSocket::EchoSocket;
     std::size_t received = 0;
-    int pending = 0;
-    bool failed = false;
     Clock::time_point sent_at;
     std::uint64_t measured_ops = 0;
   };
@@ -149,15 +155,8 @@ public:
   }
 
 private:
-  struct Worker {
-    explicit Worker(asio::io_context& io) : socket(io) {}
-    tcp::socket socket;
-    std::vector<char> reply;
-    std::size_t id = 0;
-    std::uint64_t seq = 0;
-    std::size_t offset = 0;
-    int pending = 0;
-    bool failed = false;
+  struct Worker : EchoSocket {
+    using EchoSocket::EchoSocket;
     Clock::time_point started_at;
   };
 
