@@ -140,84 +140,6 @@ inline std::vector<char> make_pattern(std::size_t longest_window) {
   return pattern;
 }
 
-// ---------------------------------------------------------------------------------------
-// The common frame: a run of warmup + duration, after which every socket is closed.
-class Run {
-public:
-  Run(const Options& options, asio::io_context& io)
-      : options_(options), io_(io), phase_timer_(io) {}
-  virtual ~Run() = default;
-
-  Result& result() { return result_; }
-
-  // Starts the measured window after the warmup, ends it after the duration; stop() then.
-  void start_clock() {
-    phase_timer_.expires_after(to_duration(options_.warmup));
-    phase_timer_.async_wait([this](const error_code& error) {
-      if (error) return;
-      measuring_ = true;
-      window_start_ = Clock::now();
-      phase_timer_.expires_after(to_duration(options_.duration));
-      phase_timer_.async_wait([this](const error_code& error2) {
-        if (error2) return;
-        measuring_ = false;
-        result_.seconds = std::chrono::duration<double>(Clock::now() - window_start_).count();
-        stop();
-      });
-    });
-  }
-
-  virtual void begin() = 0;
-
-protected:
-  static Clock::duration to_duration(double seconds) {
-    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-  }
-
-  // Ends the run: no new operations; every socket closed so pending ones complete.
-  virtual void stop() {
-    stopping_ = true;
-    phase_timer_.cancel();
-    close_all();
-  }
-  virtual void close_all() = 0;
-
-  // Closes the socket of each of @p holders (pointers to structs with a `socket`).
-  template <class Holders>
-  static void close_sockets(Holders& holders) {
-    for (auto& holder : holders) {
-      error_code ignored;
-      holder->socket.close(ignored);
-    }
-  }
-
-  // Records @p what once for @p holder (a struct with `failed` and `socket`) and closes its
-  // socket; false when it had failed already or the run is ending.
-  template <class Holder>
-  bool fail_once(Holder& holder, const std::string& what) {
-    if (holder.failed || stopping_) return false;
-    holder.failed = true;
-    result_.error(what);
-    error_code ignored;
-    holder.socket.close(ignored);
-    return true;
-  }
-
-  // Records an error unless it is only the end of the run aborting an operation.
-  void fail(const error_code& error, const char* where) {
-    if (stopping_) return;
-    result_.error(std::string(where) + ": " + error.message());
-  }
-
-  const Options& options_;
-  asio::io_context& io_;
-  asio::steady_timer phase_timer_;
-  Result result_;
-  bool measuring_ = false;
-  bool stopping_ = false;
-  Clock::time_point window_start_;
-};
-
 inline tcp::endpoint server_endpoint(const Options& options) {
   return {asio::ip::make_address(options.host), static_cast<unsigned short>(options.port)};
 }
@@ -273,5 +195,101 @@ private:
   std::size_t pending_ = 0;
   std::size_t failed_ = 0;
 };
+
+// ---------------------------------------------------------------------------------------
+// The common frame: a run of warmup + duration, after which every socket is closed.
+class Run {
+public:
+  Run(const Options& options, asio::io_context& io)
+      : options_(options), io_(io), phase_timer_(io) {}
+  virtual ~Run() = default;
+
+  Result& result() { return result_; }
+
+  // Starts the measured window after the warmup, ends it after the duration; stop() then.
+  void start_clock() {
+    phase_timer_.expires_after(to_duration(options_.warmup));
+    phase_timer_.async_wait([this](const error_code& error) {
+      if (error) return;
+      measuring_ = true;
+      window_start_ = Clock::now();
+      phase_timer_.expires_after(to_duration(options_.duration));
+      phase_timer_.async_wait([this](const error_code& error2) {
+        if (error2) return;
+        measuring_ = false;
+        result_.seconds = std::chrono::duration<double>(Clock::now() - window_start_).count();
+        stop();
+      });
+    });
+  }
+
+  virtual void begin() = 0;
+
+protected:
+  static Clock::duration to_duration(double seconds) {
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  }
+
+  // Ends the run: no new operations; every socket closed so pending ones complete.
+  virtual void stop() {
+    stopping_ = true;
+    phase_timer_.cancel();
+    close_all();
+  }
+  virtual void close_all() = 0;
+
+  // Closes the socket of each of @p holders (pointers to structs with a `socket`).
+  template <class Holders>
+  static void close_sockets(Holders& holders) {
+    for (auto& holder : holders) {
+      error_code ignored;
+      holder->socket.close(ignored);
+    }
+  }
+
+  // Connects the socket of every one of @p holders (structs with `socket` and `failed`)
+  // with @p connector and reports the connections that failed; then calls
+  // @p connected(holder) for each open socket, marks the others failed, and starts the clock.
+  template <class Holders, class Connected>
+  void connect_all(Connector& connector, Holders& holders, Connected connected) {
+    std::vector<tcp::socket*> sockets;
+    for (auto& holder : holders) sockets.push_back(&holder->socket);
+    connector.connect(sockets, [this, &holders, connected](std::size_t failed) {
+      for (std::size_t i = 0; i < failed; ++i) result_.error("connect failed");
+      for (auto& holder : holders) {
+        if (holder->socket.is_open()) connected(*holder);
+        else holder->failed = true;
+      }
+      start_clock();
+    });
+  }
+
+  // Records @p what once for @p holder (a struct with `failed` and `socket`) and closes its
+  // socket; false when it had failed already or the run is ending.
+  template <class Holder>
+  bool fail_once(Holder& holder, const std::string& what) {
+    if (holder.failed || stopping_) return false;
+    holder.failed = true;
+    result_.error(what);
+    error_code ignored;
+    holder.socket.close(ignored);
+    return true;
+  }
+
+  // Records an error unless it is only the end of the run aborting an operation.
+  void fail(const error_code& error, const char* where) {
+    if (stopping_) return;
+    result_.error(std::string(where) + ": " + error.message());
+  }
+
+  const Options& options_;
+  asio::io_context& io_;
+  asio::steady_timer phase_timer_;
+  Result result_;
+  bool measuring_ = false;
+  bool stopping_ = false;
+  Clock::time_point window_start_;
+};
+
 
 } // namespace loadgen

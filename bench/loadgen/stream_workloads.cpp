@@ -32,25 +32,15 @@ public:
   }
 
   void begin() override {
-    std::vector<tcp::socket*> sockets;
-    for (auto& conn : conns_) sockets.push_back(&conn->socket);
-    connector_.connect(sockets, [this](std::size_t failed) {
-      for (std::size_t i = 0; i < failed; ++i) result_.error("connect failed");
-      for (auto& conn : conns_) {
-        if (!conn->socket.is_open()) {
-          conn->failed = true;
-          continue;
-        }
-        error_code error;
-        conn->socket.set_option(tcp::no_delay(true), error);
-        if (!error) conn->socket.non_blocking(true, error);
-        if (error) {
-          conn->failed = true;
-          continue;
-        }
-        issue(*conn);
+    connect_all(connector_, conns_, [this](Conn& conn) {
+      error_code error;
+      conn.socket.set_option(tcp::no_delay(true), error);
+      if (!error) conn.socket.non_blocking(true, error);
+      if (error) {
+        conn.failed = true;
+        return;
       }
-      start_clock();
+      issue(conn);
     });
   }
 
@@ -256,16 +246,9 @@ public:
   }
 
   void begin() override {
-    std::vector<tcp::socket*> sockets;
-    for (auto& conn : conns_) sockets.push_back(&conn->socket);
-    connector_.connect(sockets, [this](std::size_t failed) {
-      for (std::size_t i = 0; i < failed; ++i) result_.error("connect failed");
-      for (auto& conn : conns_) {
-        if (!conn->socket.is_open()) continue;
-        write_more(*conn);
-        if (!options_.discard) read_more(*conn);
-      }
-      start_clock();
+    connect_all(connector_, conns_, [this](Conn& conn) {
+      write_more(conn);
+      if (!options_.discard) read_more(conn);
     });
   }
 
