@@ -57,6 +57,14 @@ struct ServerConfig {
   bool log_requests = false;
   /// The server's `allowed_networks`: clients outside them are refused; empty allows all.
   NetworkAllowList allowed_networks;
+  /// The server's `max_connections`: stream connections open at once (served, queued or
+  /// waiting for their first bytes); at the limit the server stops accepting and the
+  /// kernel backlog holds the burst. 0 means no limit.
+  std::size_t max_connections = 0;
+  /// The server's `reply_rate_limit`: datagram replies per second to one source address
+  /// (a burst of as many is allowed); further datagrams from it are dropped. 0 means no
+  /// limit.
+  double reply_rate_limit = 0;
 };
 
 /// A server for @p config, bound and listening, serving requests with handlers from
