@@ -4,6 +4,8 @@
 #include <ostream>
 #include <stdexcept>
 
+#include "socketserver/printable.hpp"
+
 namespace socketserver {
 namespace {
 
@@ -61,7 +63,7 @@ Address Address::unix_socket(std::string path) {
 }
 
 std::string Address::to_string() const {
-  if (is_unix()) return std::string(unix_prefix) + path_;
+  if (is_unix()) return std::string(unix_prefix) + printable(path_);  // a client picks its name
   auto port = std::to_string(port_);
   if (host_.find(':') != std::string::npos) return "[" + host_ + "]:" + port;
   return host_ + ":" + port;

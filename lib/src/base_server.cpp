@@ -1,5 +1,8 @@
 #include "socketserver/base_server.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
 #include <iostream>
 #include <sstream>
@@ -272,6 +275,22 @@ void BaseServer::handle_error(const Request& request, std::exception_ptr error) 
   line << "socketserver: error handling request from " << request.client_address << ": "
        << describe(error) << '\n';
   std::cerr << line.str() << std::flush;
+}
+
+void BaseServer::log_message(std::string_view text) noexcept {
+  try {
+    std::string line = "socketserver: ";
+    line.append(text);
+    line += '\n';
+    std::string_view rest = line;
+    while (!rest.empty()) {
+      ssize_t written = ::write(STDERR_FILENO, rest.data(), rest.size());
+      if (written < 0 && errno == EINTR) continue;
+      if (written <= 0) return;
+      rest.remove_prefix(static_cast<std::size_t>(written));
+    }
+  } catch (...) {  // out of memory: the line is lost, the server goes on
+  }
 }
 
 void BaseServer::handle_timeout() {}

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
@@ -156,6 +157,14 @@ public:
   /// Called with the exception a handler let escape; the default prints one line on
   /// stderr naming the client and the error. The server goes on serving.
   virtual void handle_error(const Request& request, std::exception_ptr error);
+  /// The server's one log sink: every line the library writes about this server (a refused
+  /// or dropped client, an accept error, a child killed by a signal, a handler error)
+  /// comes here, and handlers may write theirs too (`server().log_message(...)`). The
+  /// default writes `socketserver: TEXT` and a newline to stderr in one write(2), so lines
+  /// of concurrent threads and processes never interleave. Override it to send the lines
+  /// elsewhere; it may be called from any thread, and must not throw. Text a client chose
+  /// must be passed through printable() first.
+  virtual void log_message(std::string_view text) noexcept;
   /// Called when handle_request() saw no request within #timeout; does nothing by default.
   virtual void handle_timeout();
   /// Called by serve_forever() after each request and every poll interval; the forking

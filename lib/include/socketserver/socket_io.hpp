@@ -77,6 +77,12 @@ public:
   /// Inactivity limit of each write; none waits for ever.
   std::optional<Seconds> timeout;
 
+  /// The slowest transfer tolerated, in bytes per second (0: no minimum). A write() or
+  /// send_file() of N bytes must then finish within #timeout plus N / min_rate seconds
+  /// in all, however often the peer takes a few bytes, so a reader that trickles cannot
+  /// hold the connection for ever: it fails with `boost::asio::error::timed_out`.
+  std::size_t min_rate = 0;
+
   using ByteWriter::write;
   /// Sends the @p pieces (gathered into one system call when nothing is buffered).
   void write(std::span<const std::string_view> pieces) override;

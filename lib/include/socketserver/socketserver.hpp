@@ -17,6 +17,7 @@
 #include "socketserver/message_request_handler.hpp"
 #include "socketserver/network_allow_list.hpp"
 #include "socketserver/packet_io.hpp"
+#include "socketserver/printable.hpp"
 #include "socketserver/reader.hpp"
 #include "socketserver/request.hpp"
 #include "socketserver/socket_io.hpp"
