@@ -4,6 +4,7 @@
 #include "socketserver/message_request_handler.hpp"
 #include "socketserver/stream_request_handler.hpp"
 
+#include <cstdint>
 #include <stdexcept>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -19,9 +20,19 @@ void BaseRequestHandler::run(Request& request, BaseServer& server) {
     handle();
   } catch (...) {
     finish();
+    after_finish();
     throw;
   }
   finish();
+  after_finish();
+}
+
+void StreamRequestHandler::after_finish() noexcept {
+  if (!wfile.attached()) return;
+  try {
+    wfile.flush();  // a finish() that forgot the base class's must not lose the reply
+  } catch (...) {
+  }
 }
 
 void StreamRequestHandler::setup() {
@@ -47,9 +58,22 @@ void StreamRequestHandler::finish() {
 
 void MessageRequestHandler::handle() {
   while (!close_connection) {
-    handle_message();
+    serve_one_message();
     if (rfile.at_eof()) break;
   }
+}
+
+void MessageRequestHandler::serve_one_message() {
+  std::uint64_t before = rfile.consumed();
+  handle_message();
+  if (close_connection || rfile.at_eof() || rfile.consumed() != before) {
+    idle_calls_ = 0;
+    return;
+  }
+  // One call may consume nothing (a greeting written before the first read); two in a
+  // row would be called again and again, at full speed, for ever.
+  if (++idle_calls_ >= 2)
+    throw std::runtime_error("handle_message() consumed nothing twice in a row; ending the connection");
 }
 
 void DatagramRequestHandler::setup() {

@@ -4,17 +4,14 @@
 
 #include <cerrno>
 #include <csignal>
-#include <iostream>
-#include <sstream>
 
 #include "active_connections.hpp"
 #include "multiplexed_connections.hpp"
+#include "request_loop.hpp"
 #include "socketserver/message_request_handler.hpp"
 
 namespace socketserver {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 // A peer that resets the connection while we write must be an error on that connection,
 // not the death of the process. Leave a handler the application installed alone.
@@ -37,13 +34,17 @@ std::string describe(std::exception_ptr error) {
 } // namespace
 
 BaseServer::BaseServer(Address address, HandlerFactory factory)
-    : waker_(loop_context_),
-      deadline_timer_(loop_context_),
+    : loop_(std::make_unique<detail::RequestLoop>(
+          loop_context_, [this](auto done) { async_wait_for_request(std::move(done)); })),
       server_address_(std::move(address)),
       factory_(std::move(factory)),
       active_connections_(std::make_unique<detail::ActiveConnections>()),
       multiplexed_(std::make_unique<detail::MultiplexedConnections>(loop_context_, *this)) {
   ignore_sigpipe();
+  // Asio makes a context's reactor (an epoll and an eventfd descriptor) when its first
+  // socket is made. Make it now, so that running out of descriptors later under load
+  // costs one connection instead of throwing from deep inside the request loop.
+  StreamSocket warm_up(connection_context_);
 }
 
 BaseServer::~BaseServer() = default;
@@ -54,15 +55,16 @@ void BaseServer::serve_forever(Seconds poll_interval) {
     serving_ = true;
     serving_thread_ = std::this_thread::get_id();
   }
-  auto interval = std::chrono::duration_cast<Clock::duration>(poll_interval);
-  auto next_service = Clock::now() + interval;
   in_serve_forever_ = true;
+  // The poll deadline moves only once it has passed: re-arming the loop's timer after
+  // every request would cost a timer update per request.
+  auto next_service = detail::time_after(poll_interval);
   try {
     while (!shutdown_requested_.load()) {
-      LoopEvent event = wait_for_event(next_service);
+      auto event = loop_->wait(next_service, ready_to_accept());
       if (shutdown_requested_.load()) break;
-      if (event == LoopEvent::request) handle_request_noblock();
-      if (Clock::now() >= next_service) next_service = Clock::now() + interval;
+      if (event == detail::RequestLoop::Event::request) handle_request_noblock();
+      if (detail::Clock::now() >= next_service) next_service = detail::time_after(poll_interval);
       service_actions();
     }
   } catch (...) {
@@ -90,16 +92,17 @@ void BaseServer::shutdown() {
 
 void BaseServer::request_shutdown() noexcept {
   shutdown_requested_ = true;
-  waker_.notify();
+  loop_->notify();
 }
 
+void BaseServer::wake_loop() noexcept { loop_->notify(); }
+
 void BaseServer::handle_request() {
-  std::optional<Clock::time_point> deadline;
-  if (timeout) deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(*timeout);
+  detail::Deadline deadline = detail::deadline_after(timeout);
   for (;;) {
-    LoopEvent event = wait_for_event(deadline);
-    if (event == LoopEvent::request) return handle_request_noblock();
-    if (deadline && Clock::now() >= *deadline) return handle_timeout();
+    auto event = loop_->wait(deadline, ready_to_accept());
+    if (event == detail::RequestLoop::Event::request) return handle_request_noblock();
+    if (deadline && detail::Clock::now() >= *deadline) return handle_timeout();
   }
 }
 
@@ -108,10 +111,11 @@ void BaseServer::handle_request_noblock() {
   try {
     request = get_request();
   } catch (const std::exception& e) {
-    std::cerr << "socketserver: " << server_address_ << ": " << e.what() << '\n';
+    log_message(server_address_.to_string() + ": " + e.what());
     return;
   }
   if (!request) return;
+  admit(*request);
   Address client = request->client_address;  // process_request() takes the request away
   try {
     if (verify_request(*request)) {
@@ -126,78 +130,30 @@ void BaseServer::handle_request_noblock() {
   }
 }
 
-BaseServer::LoopEvent BaseServer::wait_for_event(std::optional<Clock::time_point> deadline) {
-  if (accept_paused_until_ && Clock::now() >= *accept_paused_until_) accept_paused_until_.reset();
-  if (accept_paused_until_ && (!deadline || *accept_paused_until_ < *deadline))
-    deadline = accept_paused_until_;
-
-  if (!request_wait_armed_ && !request_ready_ && !accept_paused_until_ && ready_to_accept()) {
-    request_wait_armed_ = true;
-    async_wait_for_request([this](const boost::system::error_code& error) {
-      request_wait_armed_ = false;
-      // On an error, let get_request() meet it and report it.
-      if (error != boost::asio::error::operation_aborted) request_ready_ = true;
-    });
-  }
-  if (!waker_wait_armed_) {
-    waker_wait_armed_ = true;
-    waker_.async_wait([this] {
-      waker_wait_armed_ = false;
-      woken_ = true;
-    });
-  }
-  arm_deadline(deadline);
-
-  loop_context_.restart();
-  while (!request_ready_ && !woken_ && !deadline_passed_) loop_context_.run_one();
-
-  if (woken_) {
-    woken_ = false;
-    return LoopEvent::wakeup;
-  }
-  if (request_ready_) {
-    request_ready_ = false;
-    return LoopEvent::request;
-  }
-  deadline_passed_ = false;
-  return LoopEvent::deadline;
-}
-
-void BaseServer::arm_deadline(std::optional<Clock::time_point> deadline) {
-  if (deadline == armed_deadline_ && !deadline_passed_) return;
-  armed_deadline_ = deadline;
-  deadline_passed_ = false;
-  if (!deadline) {
-    deadline_timer_.cancel();
-    return;
-  }
-  deadline_timer_.expires_at(*deadline);
-  deadline_timer_.async_wait([this](const boost::system::error_code& error) {
-    if (error == boost::asio::error::operation_aborted) return;
-    armed_deadline_.reset();
-    deadline_passed_ = true;
+void BaseServer::admit(Request& request) {
+  if (!request.is_stream()) return;
+  // The token goes wherever the request goes (a worker, a child's parent copy, the idle
+  // set) and gives the place back when the request is destroyed, whoever does that.
+  request.admission = std::shared_ptr<void>(nullptr, [this](void*) {
+    if (open_connections_.fetch_sub(1) == max_connections) wake_loop();
   });
+  ++open_connections_;
 }
 
-void BaseServer::pause_accepting(Seconds pause) {
-  accept_paused_until_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(pause);
-}
+std::size_t BaseServer::cut_requests() noexcept { return shutdown_active_connections(); }
+
+void BaseServer::pause_accepting(Seconds pause) { loop_->pause_accepting(pause); }
 
 void BaseServer::server_close() {
   if (!serving_.load() && multiplexed_->size() > 0) {
-    std::optional<Clock::time_point> deadline;
-    if (drain_timeout) deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(*drain_timeout);
-    multiplexed_->drain(deadline);
+    multiplexed_->drain(detail::deadline_after(drain_timeout));
   }
-  deadline_timer_.cancel();
-  waker_.cancel();
+  loop_->cancel();
 }
 
 bool BaseServer::verify_request(const Request& request) {
   if (allowed_networks.allows(request.client_address)) return true;
-  std::ostringstream line;
-  line << "socketserver: refused " << request.client_address << ": not in the allowed networks\n";
-  std::cerr << line.str() << std::flush;
+  log_message("refused " + request.client_address.to_string() + ": not in the allowed networks");
   return false;
 }
 
@@ -271,10 +227,8 @@ std::size_t BaseServer::shutdown_active_connections() noexcept {
 }
 
 void BaseServer::handle_error(const Request& request, std::exception_ptr error) {
-  std::ostringstream line;
-  line << "socketserver: error handling request from " << request.client_address << ": "
-       << describe(error) << '\n';
-  std::cerr << line.str() << std::flush;
+  log_message("error handling request from " + request.client_address.to_string() + ": " +
+              describe(error));
 }
 
 void BaseServer::log_message(std::string_view text) noexcept {

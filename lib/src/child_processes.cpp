@@ -1,4 +1,4 @@
-#include "socketserver/forking_mixin.hpp"
+#include "socketserver/detail/child_processes.hpp"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -6,27 +6,28 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <iostream>
-#include <sstream>
+#include <string>
 #include <thread>
 
 #include <boost/system/system_error.hpp>
 
+#include "socketserver/detail/deadline.hpp"
+
 namespace socketserver::detail {
 namespace {
-
-void report_status(pid_t pid, int status) {
-  if (!WIFSIGNALED(status)) return;  // a handler that failed has reported it itself
-  std::ostringstream line;
-  line << "socketserver: child " << pid << " killed by signal " << WTERMSIG(status) << " ("
-       << ::strsignal(WTERMSIG(status)) << ")\n";
-  std::cerr << line.str() << std::flush;
-}
 
 // How long children get to die of SIGTERM before SIGKILL.
 constexpr auto kill_grace = std::chrono::seconds(1);
 
 } // namespace
+
+ChildProcesses::ChildProcesses(std::function<void(std::string_view)> log) : log_(std::move(log)) {}
+
+void ChildProcesses::report_status(pid_t pid, int status) {
+  if (!WIFSIGNALED(status)) return;  // a handler that failed has reported it itself
+  log_("child " + std::to_string(pid) + " killed by signal " + std::to_string(WTERMSIG(status)) + " (" +
+       ::strsignal(WTERMSIG(status)) + ")");
+}
 
 pid_t ChildProcesses::fork(std::initializer_list<boost::asio::io_context*> contexts) {
   for (auto* context : contexts) context->notify_fork(boost::asio::io_context::fork_prepare);
@@ -38,11 +39,15 @@ pid_t ChildProcesses::fork(std::initializer_list<boost::asio::io_context*> conte
   }
   auto event = pid == 0 ? boost::asio::io_context::fork_child : boost::asio::io_context::fork_parent;
   for (auto* context : contexts) context->notify_fork(event);
-  if (pid > 0) pids_.insert(pid);
+  if (pid > 0) {
+    std::lock_guard lock(mutex_);
+    pids_.insert(pid);
+  }
   return pid;
 }
 
 std::size_t ChildProcesses::reap() {
+  std::lock_guard lock(mutex_);
   std::size_t reaped = 0;
   for (auto it = pids_.begin(); it != pids_.end();) {
     int status = 0;
@@ -59,15 +64,26 @@ std::size_t ChildProcesses::reap() {
   return reaped;
 }
 
+std::size_t ChildProcesses::count() const {
+  std::lock_guard lock(mutex_);
+  return pids_.size();
+}
+
 void ChildProcesses::wait_all() {
-  for (pid_t pid : pids_) {
+  std::set<pid_t> waiting;
+  {
+    std::lock_guard lock(mutex_);
+    waiting = pids_;
+  }
+  for (pid_t pid : waiting) {  // without the lock: signal_all() may be needed meanwhile
     int status = 0;
     pid_t result;
     while ((result = ::waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
     }
+    std::lock_guard lock(mutex_);
     if (result == pid) report_status(pid, status);
+    pids_.erase(pid);
   }
-  pids_.clear();
 }
 
 bool ChildProcesses::wait_all_until(std::chrono::steady_clock::time_point deadline) {
@@ -75,7 +91,7 @@ bool ChildProcesses::wait_all_until(std::chrono::steady_clock::time_point deadli
   auto pause = std::chrono::milliseconds(1);
   for (;;) {
     reap();
-    if (pids_.empty()) return true;
+    if (count() == 0) return true;
     auto now = std::chrono::steady_clock::now();
     if (now >= deadline) return false;
     std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(pause, deadline - now));
@@ -83,30 +99,21 @@ bool ChildProcesses::wait_all_until(std::chrono::steady_clock::time_point deadli
   }
 }
 
-void ChildProcesses::signal_all(int signal_number) noexcept {
+std::size_t ChildProcesses::signal_all(int signal_number) noexcept {
+  std::lock_guard lock(mutex_);
   for (pid_t pid : pids_) ::kill(pid, signal_number);
+  return pids_.size();
 }
 
 void ChildProcesses::drain(std::optional<std::chrono::duration<double>> timeout) {
   if (!timeout) return wait_all();
   auto now = std::chrono::steady_clock::now();
-  if (wait_all_until(now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(*timeout))) return;
-  std::ostringstream line;
-  line << "socketserver: " << pids_.size() << " child process(es) still running after the drain timeout; "
-       << "sending SIGTERM\n";
-  std::cerr << line.str() << std::flush;
+  if (wait_all_until(now + clock_duration(*timeout))) return;
+  log_(std::to_string(count()) + " child process(es) still running after the drain timeout; sending SIGTERM");
   signal_all(SIGTERM);
   if (wait_all_until(std::chrono::steady_clock::now() + kill_grace)) return;
   signal_all(SIGKILL);
   wait_all();
-}
-
-void restart_interrupted_calls(int signal_number) noexcept {
-  struct sigaction action {};
-  if (::sigaction(signal_number, nullptr, &action) != 0) return;
-  if (action.sa_handler == SIG_DFL || action.sa_handler == SIG_IGN) return;
-  action.sa_flags |= SA_RESTART;
-  ::sigaction(signal_number, &action, nullptr);
 }
 
 } // namespace socketserver::detail

@@ -2,22 +2,24 @@
 
 #include <sys/socket.h>
 
-#include <iostream>
+#include <string>
 
 #include <boost/system/system_error.hpp>
 
 #include "endpoints.hpp"
-#include "unix_socket_file.hpp"
+#include "bind_socket.hpp"
+#include "source_rate_limit.hpp"
 
 namespace socketserver {
 
-DatagramServer::DatagramServer(Address address, HandlerFactory factory)
-    : BaseServer(std::move(address), std::move(factory)), socket_(loop_context()) {}
+DatagramServer::DatagramServer(Address address, HandlerFactory factory, const ServerParameters& parameters)
+    : BaseServer(std::move(address), std::move(factory)),
+      allow_reuse_address(parameters.allow_reuse_address.value_or(false)),
+      allow_reuse_port(parameters.allow_reuse_port),
+      max_packet_size(parameters.max_packet_size),
+      socket_(loop_context()),
+      rate_limit_(std::make_unique<detail::SourceRateLimit>()) {}
 
-DatagramServer::~DatagramServer() {
-  boost::system::error_code ignored;
-  socket_.close(ignored);
-}
 
 int DatagramServer::fileno() const {
   return const_cast<DatagramServer*>(this)->socket_.native_handle();
@@ -25,22 +27,10 @@ int DatagramServer::fileno() const {
 
 void DatagramServer::server_bind() {
   auto endpoint = detail::datagram_endpoint(server_address(), loop_context());
-  boost::system::error_code error;
-  socket_.open(endpoint.protocol(), error);
-  if (!error && !server_address().is_unix()) {
-    if (allow_reuse_address) socket_.set_option(boost::asio::socket_base::reuse_address(true));
-    if (allow_reuse_port) {
-      using reuse_port = boost::asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
-      socket_.set_option(reuse_port(true));
-    }
-  }
-  if (!error) socket_.bind(endpoint, error);
-  if (error) {
-    boost::system::error_code ignored;
-    socket_.close(ignored);
-    throw boost::system::system_error(error, "cannot bind " + server_address().to_string());
-  }
-  if (!server_address().is_unix()) set_server_address(detail::to_address(socket_.local_endpoint()));
+  auto bind = [&] { detail::bind_socket(socket_, endpoint, server_address(), allow_reuse_address, allow_reuse_port); };
+  if (server_address().is_unix()) return socket_file_.bind(server_address().path(), detail::SocketKind::datagram, bind);
+  bind();
+  set_server_address(detail::to_address(socket_.local_endpoint()));
 }
 
 void DatagramServer::server_activate() { socket_.non_blocking(true); }
@@ -56,17 +46,43 @@ std::optional<Request> DatagramServer::get_request() {
   if (error) return std::nullopt;  // nothing waiting after all, or a stray ICMP error
   request.client_address = detail::to_address(request.datagram_sender);
   if (size > receive_buffer_.size()) {
-    std::cerr << "socketserver: dropped a datagram of " << size << " bytes from "
-              << request.client_address << ": larger than max_packet_size (" << max_packet_size
-              << ")\n";
+    log_message("dropped a datagram of " + std::to_string(size) + " bytes from " +
+                request.client_address.to_string() + ": larger than max_packet_size (" +
+                std::to_string(max_packet_size) + ")");
     return std::nullopt;
   }
+  if (from_own_address(request.datagram_sender) || over_rate_limit(request)) return std::nullopt;
   request.packet.assign(receive_buffer_.data(), size);
   request.datagram_socket = &socket_;
   return request;
 }
 
+bool DatagramServer::from_own_address(const DatagramEndpoint& sender) {
+  boost::system::error_code error;
+  DatagramEndpoint own = socket_.local_endpoint(error);
+  if (error || !detail::same_endpoint(sender, own)) return false;
+  if (!self_datagram_reported_)
+    log_message("dropped a datagram that claims to come from this server's own address " +
+                detail::to_address(sender).to_string() + " (forged; further ones are dropped silently)");
+  self_datagram_reported_ = true;
+  return true;
+}
+
+bool DatagramServer::over_rate_limit(const Request& request) {
+  if (reply_rate_limit <= 0) return false;
+  const Address& client = request.client_address;
+  std::string source = client.is_unix() ? client.to_string() : client.host();
+  auto verdict = rate_limit_->allow(source, reply_rate_limit);
+  if (verdict == detail::SourceRateLimit::Verdict::dropped_first)
+    log_message("dropping datagrams from " + source + ": more than " + std::to_string(reply_rate_limit) +
+                " a second (reply_rate_limit)");
+  return verdict != detail::SourceRateLimit::Verdict::allowed;
+}
+
+DatagramServer::~DatagramServer() = default;
+
 void DatagramServer::server_close() {
+  socket_file_.remove();
   BaseServer::server_close();
   boost::system::error_code ignored;
   socket_.close(ignored);
@@ -76,40 +92,23 @@ void DatagramServer::async_wait_for_request(std::function<void(const boost::syst
   socket_.async_wait(boost::asio::socket_base::wait_read, std::move(done));
 }
 
+UDPServer::UDPServer(Address address, HandlerFactory factory, const ServerParameters& parameters)
+    : DatagramServer(detail::require_kind(address, false, "UDPServer", "UnixDatagramServer"), std::move(factory),
+                     parameters) {
+  if (parameters.bind_and_activate) this->bind_and_activate();
+}
+
 UDPServer::UDPServer(Address address, HandlerFactory factory, bool bind_and_activate)
-    : DatagramServer(std::move(address), std::move(factory)) {
-  if (server_address().is_unix())
-    throw std::invalid_argument("UDPServer needs a host:port address, not " +
-                                server_address().to_string() + " (use UnixDatagramServer)");
-  if (bind_and_activate) this->bind_and_activate();
+    : UDPServer(std::move(address), std::move(factory), detail::deferred_unless(bind_and_activate)) {}
+
+UnixDatagramServer::UnixDatagramServer(Address address, HandlerFactory factory, const ServerParameters& parameters)
+    : DatagramServer(detail::require_kind(address, true, "UnixDatagramServer", "UDPServer"), std::move(factory),
+                     parameters) {
+  if (parameters.bind_and_activate) this->bind_and_activate();
 }
 
 UnixDatagramServer::UnixDatagramServer(Address address, HandlerFactory factory, bool bind_and_activate)
-    : DatagramServer(std::move(address), std::move(factory)) {
-  if (!server_address().is_unix())
-    throw std::invalid_argument("UnixDatagramServer needs a unix:PATH address, not " +
-                                server_address().to_string());
-  if (bind_and_activate) this->bind_and_activate();
-}
-
-UnixDatagramServer::~UnixDatagramServer() { UnixDatagramServer::server_close(); }
-
-void UnixDatagramServer::server_bind() {
-  try {
-    DatagramServer::server_bind();
-  } catch (const boost::system::system_error& e) {
-    if (e.code() != boost::asio::error::address_in_use ||
-        !detail::remove_stale_socket_file(server_address().path(), detail::SocketKind::datagram))
-      throw;
-    DatagramServer::server_bind();
-  }
-  created_socket_file_ = true;
-}
-
-void UnixDatagramServer::server_close() {
-  DatagramServer::server_close();
-  if (created_socket_file_) detail::remove_socket_file(server_address().path());
-  created_socket_file_ = false;
-}
+    : UnixDatagramServer(std::move(address), std::move(factory),
+                         detail::deferred_unless(bind_and_activate)) {}
 
 } // namespace socketserver

@@ -88,4 +88,30 @@ Address to_address(const DatagramEndpoint& endpoint) {
   return from_sockaddr(endpoint.data(), endpoint.size());
 }
 
+bool same_endpoint(const DatagramEndpoint& sender, const DatagramEndpoint& own) {
+  const sockaddr* a = sender.data();
+  const sockaddr* b = own.data();
+  if (a->sa_family != b->sa_family) return false;
+  switch (a->sa_family) {
+  case AF_INET: {
+    auto* x = reinterpret_cast<const sockaddr_in*>(a);
+    auto* y = reinterpret_cast<const sockaddr_in*>(b);
+    return x->sin_port == y->sin_port &&
+           (y->sin_addr.s_addr == htonl(INADDR_ANY) || x->sin_addr.s_addr == y->sin_addr.s_addr);
+  }
+  case AF_INET6: {
+    auto* x = reinterpret_cast<const sockaddr_in6*>(a);
+    auto* y = reinterpret_cast<const sockaddr_in6*>(b);
+    return x->sin6_port == y->sin6_port &&
+           (IN6_IS_ADDR_UNSPECIFIED(&y->sin6_addr) || IN6_ARE_ADDR_EQUAL(&x->sin6_addr, &y->sin6_addr));
+  }
+  case AF_UNIX: {
+    Address x = from_sockaddr(a, sender.size());
+    return !x.path().empty() && x.path() == from_sockaddr(b, own.size()).path();
+  }
+  default:
+    return false;
+  }
+}
+
 } // namespace socketserver::detail

@@ -21,4 +21,8 @@ DatagramEndpoint datagram_endpoint(const Address& address, boost::asio::io_conte
 Address to_address(const boost::asio::generic::stream_protocol::endpoint& endpoint);
 Address to_address(const DatagramEndpoint& endpoint);
 
+/// True when @p sender names @p own, the server's bound address: the same Unix path, or
+/// the same port and IP address (any address, when @p own is the wildcard address).
+bool same_endpoint(const DatagramEndpoint& sender, const DatagramEndpoint& own);
+
 } // namespace socketserver::detail

@@ -1,4 +1,4 @@
-#include "socketserver/threading_mixin.hpp"
+#include "socketserver/detail/handler_threads.hpp"
 
 namespace socketserver::detail {
 
@@ -15,7 +15,13 @@ void HandlerThreads::start(std::function<void()> work) {
   }
   // The new thread retires under the same lock, so it cannot unregister itself before it
   // has been registered here.
-  std::thread thread([this, work = std::move(work)]() mutable { thread_main(std::move(work)); });
+  std::thread thread;
+  try {
+    thread = std::thread([this, work = std::move(work)]() mutable { thread_main(std::move(work)); });
+  } catch (...) {  // out of threads (RLIMIT_NPROC, pids.max) or memory: the work never runs
+    if (--busy_ == 0) all_done_.notify_all();
+    throw;
+  }
   auto id = thread.get_id();
   threads_.emplace(id, std::move(thread));
 }

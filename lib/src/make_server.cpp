@@ -28,43 +28,10 @@ public:
   }
 
 private:
-  static void log(const std::string& text) {
-    std::string line = "socketserver: " + text + "\n";
-    std::fputs(line.c_str(), stderr);  // one call per line: lines of threads do not interleave
-  }
+  void log(const std::string& text) { server().log_message(text); }
 
   std::unique_ptr<BaseRequestHandler> inner_;
 };
-
-// Applies what the config says about this server type, then binds and listens.
-template <class Server>
-std::unique_ptr<BaseServer> build(const ServerConfig& config, HandlerFactory factory) {
-  auto server = std::make_unique<Server>(config.address, std::move(factory), false);
-  server->request_timeout = config.request_timeout;
-  server->drain_timeout = config.drain_timeout;
-  server->allowed_networks = config.allowed_networks;
-  server->allow_reuse_port = config.reuse_port;
-  if constexpr (std::is_base_of_v<StreamServer, Server>) server->request_queue_size = config.backlog;
-  if constexpr (requires { server->queue_size; }) {
-    if (config.workers > 0) server->workers = config.workers;
-    server->queue_size = config.queue_size;
-    server->wait_for_data = config.wait_for_data;
-  }
-  if constexpr (requires { server->max_children; }) server->max_children = config.max_children;
-  server->bind_and_activate();
-  return server;
-}
-
-template <class Server>
-std::unique_ptr<BaseServer> build_for_mode(const ServerConfig& config, HandlerFactory factory) {
-  switch (config.mode) {
-  case Mode::sync: return build<Server>(config, std::move(factory));
-  case Mode::threading: return build<ThreadingMixIn<Server>>(config, std::move(factory));
-  case Mode::forking: return build<ForkingMixIn<Server>>(config, std::move(factory));
-  case Mode::pool: return build<ThreadPoolMixIn<Server>>(config, std::move(factory));
-  }
-  throw std::invalid_argument("unknown mode");
-}
 
 } // namespace
 
@@ -86,13 +53,28 @@ std::string_view to_string(Mode mode) {
 }
 
 std::unique_ptr<BaseServer> make_server(const ServerConfig& config, HandlerFactory factory) {
-  if (config.log_requests) factory = handler<LoggedRequest>(std::move(factory));
   bool unix = config.address.is_unix();
   if (config.datagram)
-    return unix ? build_for_mode<UnixDatagramServer>(config, std::move(factory))
-                : build_for_mode<UDPServer>(config, std::move(factory));
-  return unix ? build_for_mode<UnixStreamServer>(config, std::move(factory))
-              : build_for_mode<TCPServer>(config, std::move(factory));
+    return unix ? make_server<UnixDatagramServer>(config, std::move(factory))
+                : make_server<UDPServer>(config, std::move(factory));
+  return unix ? make_server<UnixStreamServer>(config, std::move(factory))
+              : make_server<TCPServer>(config, std::move(factory));
 }
+
+namespace detail {
+
+HandlerFactory with_request_log(const ServerConfig& config, HandlerFactory factory) {
+  if (!config.log_requests) return factory;
+  return handler<LoggedRequest>(std::move(factory));
+}
+
+ServerParameters bind_parameters(const ServerConfig& config) {
+  ServerParameters parameters;
+  parameters.allow_reuse_port = config.reuse_port;
+  parameters.request_queue_size = config.backlog;
+  return parameters;
+}
+
+} // namespace detail
 
 } // namespace socketserver

@@ -8,6 +8,7 @@
 #include <boost/system/system_error.hpp>
 
 #include "move_socket.hpp"
+#include "socketserver/detail/deadline.hpp"
 #include "socketserver/base_server.hpp"
 #include "socketserver/message_request_handler.hpp"
 
@@ -84,7 +85,7 @@ void MultiplexedConnections::serve(Id id) {
   MessageRequestHandler& handler = *connection.handler;
   connection.last_active = Clock::now();
   try {
-    handler.handle_message();
+    handler.serve_one_message();
   } catch (...) {
     server_.handle_error(connection.request, std::current_exception());
     return end(id);
@@ -100,7 +101,7 @@ void MultiplexedConnections::serve(Id id) {
 // would cost a timer update (and often a system call) per message.
 void MultiplexedConnections::arm_idle_timer(Id id, Connection& connection) {
   if (!connection.handler->timeout) return;
-  auto limit = std::chrono::duration_cast<Clock::duration>(*connection.handler->timeout);
+  auto limit = clock_duration(*connection.handler->timeout);
   connection.idle_timer.expires_at(connection.last_active + limit);
   connection.idle_timer.async_wait([this, id](const boost::system::error_code& error) {
     if (!error) on_idle_timer(id);
@@ -111,8 +112,13 @@ void MultiplexedConnections::on_idle_timer(Id id) {
   auto found = connections_.find(id);
   if (found == connections_.end()) return;
   Connection& connection = *found->second;
-  auto limit = std::chrono::duration_cast<Clock::duration>(*connection.handler->timeout);
-  if (Clock::now() >= connection.last_active + limit) return end(id);  // silent too long
+  auto limit = clock_duration(*connection.handler->timeout);
+  if (Clock::now() >= connection.last_active + limit) {  // silent too long: said like every mode says it
+    server_.handle_error(connection.request,
+                         std::make_exception_ptr(boost::system::system_error(
+                             boost::asio::error::timed_out, "no request within the timeout")));
+    return end(id);
+  }
   arm_idle_timer(id, connection);
 }
 

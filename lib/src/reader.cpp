@@ -46,6 +46,7 @@ std::size_t ByteReader::read_into(std::span<char> destination) {
     if (destination.size() >= buffer_size_) {
       std::size_t count = fill(destination.data(), destination.size());
       if (count == 0) eof_ = true;
+      consumed_ += count;
       return count;
     }
     fill_buffer();
@@ -165,6 +166,7 @@ std::string ByteReader::take(std::size_t size) {
 }
 
 void ByteReader::consume(std::size_t size) {
+  consumed_ += std::min(size, buffered());
   begin_ += std::min(size, buffered());
   if (begin_ == end_) {
     begin_ = end_ = 0;

@@ -5,6 +5,8 @@
 #include <vector>
 
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/system/system_error.hpp>
 
 #include "splice_pipe.hpp"
 #include "timed_io.hpp"
@@ -12,7 +14,7 @@
 namespace socketserver {
 
 void SocketReader::begin_operation() {
-  if (!socket_) throw std::logic_error("SocketReader used before attach()");
+  if (!socket_) throw std::logic_error("rfile used before attach(): a handler's setup() override must call the base class's setup() first");
   if (timeout != kernel_timeout_) {
     detail::set_kernel_timeout(socket_->native_handle(), detail::KernelTimeout::receive, timeout);
     kernel_timeout_ = timeout;
@@ -50,7 +52,7 @@ std::uint64_t SocketReader::read_to_file(int file_descriptor, std::uint64_t coun
 }
 
 void SocketWriter::write(std::span<const std::string_view> pieces) {
-  if (!socket_) throw std::logic_error("SocketWriter used before attach()");
+  if (!socket_) throw std::logic_error("wfile used before attach(): a handler's setup() override must call the base class's setup() first");
   std::size_t total = 0;
   for (auto piece : pieces) total += piece.size();
   if (buffer_size_ > 0 && buffer_.size() + total < buffer_size_) {
@@ -76,17 +78,36 @@ void SocketWriter::apply_timeout() {
 }
 
 std::uint64_t SocketWriter::send_file(int file_descriptor, std::uint64_t offset, std::uint64_t count) {
-  if (!socket_) throw std::logic_error("SocketWriter used before attach()");
+  if (!socket_) throw std::logic_error("wfile used before attach(): a handler's setup() override must call the base class's setup() first");
   flush();
   apply_timeout();
   std::uint64_t sent = 0;
+  auto whole = transfer_deadline(count);
   while (sent < count) {
     std::size_t chunk = detail::send_file_some(*socket_, file_descriptor, offset + sent, count - sent,
-                                               detail::deadline_after(timeout));
+                                               next_deadline(whole));
     if (chunk == 0) break;  // the file is shorter than count
     sent += chunk;
   }
   return sent;
+}
+
+std::optional<std::chrono::steady_clock::time_point> SocketWriter::transfer_deadline(std::uint64_t bytes) const {
+  if (min_rate == 0) return std::nullopt;
+  double allowed = static_cast<double>(bytes) / static_cast<double>(min_rate) + (timeout ? timeout->count() : 0.0);
+  return detail::time_after(Seconds(allowed));
+}
+
+// The deadline of the next wait: the inactivity limit, but never past the whole
+// transfer's deadline, which a trickling reader must not outlive.
+std::optional<std::chrono::steady_clock::time_point> SocketWriter::next_deadline(
+    const std::optional<std::chrono::steady_clock::time_point>& whole) const {
+  auto next = detail::deadline_after(timeout);
+  if (!whole) return next;
+  if (detail::Clock::now() >= *whole)
+    throw boost::system::system_error(boost::asio::error::timed_out,
+                                      "transfer slower than min_rate (" + std::to_string(min_rate) + " bytes/s)");
+  return next ? std::min(*next, *whole) : *whole;
 }
 
 void SocketWriter::send_all(std::span<const std::string_view> pieces) {
@@ -96,11 +117,13 @@ void SocketWriter::send_all(std::span<const std::string_view> pieces) {
   for (auto piece : pieces)
     if (!piece.empty()) buffers.emplace_back(piece.data(), piece.size());
 
+  std::size_t total = 0;
+  for (auto piece : pieces) total += piece.size();
+  auto whole = transfer_deadline(total);
   std::size_t first = 0;
   while (first < buffers.size()) {
-    auto deadline = detail::deadline_after(timeout);
     std::size_t sent = detail::write_some(
-        *socket_, std::span<const boost::asio::const_buffer>(buffers).subspan(first), deadline);
+        *socket_, std::span<const boost::asio::const_buffer>(buffers).subspan(first), next_deadline(whole));
     // Drop what was sent: whole buffers first, then the front of a partly sent one.
     while (first < buffers.size() && sent >= buffers[first].size()) sent -= buffers[first++].size();
     if (first < buffers.size()) buffers[first] += sent;

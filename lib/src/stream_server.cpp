@@ -1,18 +1,12 @@
 #include "socketserver/stream_server.hpp"
 
-#include <iostream>
-
 #include <boost/system/system_error.hpp>
 
 #include "endpoints.hpp"
-#include "unix_socket_file.hpp"
+#include "bind_socket.hpp"
 
 namespace socketserver {
 namespace {
-
-[[noreturn]] void throw_bind_error(const boost::system::error_code& error, const Address& address) {
-  throw boost::system::system_error(error, "cannot bind " + address.to_string());
-}
 
 // Errors that mean "this accept is over, try the next one": the peer left, or another
 // process took the connection first.
@@ -24,8 +18,12 @@ bool is_transient(const boost::system::error_code& error) {
 
 } // namespace
 
-StreamServer::StreamServer(Address address, HandlerFactory factory)
-    : BaseServer(std::move(address), std::move(factory)), acceptor_(loop_context()) {}
+StreamServer::StreamServer(Address address, HandlerFactory factory, const ServerParameters& parameters)
+    : BaseServer(std::move(address), std::move(factory)),
+      allow_reuse_address(parameters.allow_reuse_address.value_or(true)),
+      allow_reuse_port(parameters.allow_reuse_port),
+      request_queue_size(parameters.request_queue_size),
+      acceptor_(loop_context()) {}
 
 StreamServer::~StreamServer() {
   boost::system::error_code ignored;
@@ -38,23 +36,10 @@ int StreamServer::fileno() const {
 
 void StreamServer::server_bind() {
   auto endpoint = detail::stream_endpoint(server_address(), loop_context());
-  boost::system::error_code error;
-  acceptor_.open(endpoint.protocol(), error);
-  if (error) throw_bind_error(error, server_address());
-  if (!server_address().is_unix()) {
-    if (allow_reuse_address) acceptor_.set_option(boost::asio::socket_base::reuse_address(true));
-    if (allow_reuse_port) {
-      using reuse_port = boost::asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
-      acceptor_.set_option(reuse_port(true));
-    }
-  }
-  acceptor_.bind(endpoint, error);
-  if (error) {
-    acceptor_.close();
-    throw_bind_error(error, server_address());
-  }
-  Address bound = detail::to_address(acceptor_.local_endpoint());
-  if (!server_address().is_unix()) set_server_address(bound);
+  auto bind = [&] { detail::bind_socket(acceptor_, endpoint, server_address(), allow_reuse_address, allow_reuse_port); };
+  if (server_address().is_unix()) return socket_file_.bind(server_address().path(), detail::SocketKind::stream, bind);
+  bind();
+  set_server_address(detail::to_address(acceptor_.local_endpoint()));
 }
 
 void StreamServer::server_activate() {
@@ -85,8 +70,7 @@ void StreamServer::report_accept_error(const boost::system::error_code& error) {
   pause_accepting(Seconds(0.1));
   if (accept_error_reported_) return;
   accept_error_reported_ = true;
-  std::cerr << "socketserver: " << server_address() << ": accept failed: " << error.message()
-            << " (retrying)\n";
+  log_message(server_address().to_string() + ": accept failed: " + error.message() + " (retrying)");
 }
 
 void StreamServer::shutdown_request(Request& request) {
@@ -104,6 +88,7 @@ void StreamServer::close_request(Request& request) {
 }
 
 void StreamServer::server_close() {
+  socket_file_.remove();  // before the drain, so that no client can find the server meanwhile
   boost::system::error_code ignored;
   acceptor_.close(ignored);     // stop accepting first,
   BaseServer::server_close();  // then drain
@@ -118,41 +103,23 @@ void StreamServer::after_fork_in_child() {
   acceptor_.close(ignored);
 }
 
+TCPServer::TCPServer(Address address, HandlerFactory factory, const ServerParameters& parameters)
+    : StreamServer(detail::require_kind(address, false, "TCPServer", "UnixStreamServer"), std::move(factory),
+                   parameters) {
+  if (parameters.bind_and_activate) this->bind_and_activate();
+}
+
 TCPServer::TCPServer(Address address, HandlerFactory factory, bool bind_and_activate)
-    : StreamServer(std::move(address), std::move(factory)) {
-  if (server_address().is_unix())
-    throw std::invalid_argument("TCPServer needs a host:port address, not " +
-                                server_address().to_string() + " (use UnixStreamServer)");
-  if (bind_and_activate) this->bind_and_activate();
+    : TCPServer(std::move(address), std::move(factory), detail::deferred_unless(bind_and_activate)) {}
+
+UnixStreamServer::UnixStreamServer(Address address, HandlerFactory factory, const ServerParameters& parameters)
+    : StreamServer(detail::require_kind(address, true, "UnixStreamServer", "TCPServer"), std::move(factory),
+                   parameters) {
+  if (parameters.bind_and_activate) this->bind_and_activate();
 }
 
 UnixStreamServer::UnixStreamServer(Address address, HandlerFactory factory, bool bind_and_activate)
-    : StreamServer(std::move(address), std::move(factory)) {
-  if (!server_address().is_unix())
-    throw std::invalid_argument("UnixStreamServer needs a unix:PATH address, not " +
-                                server_address().to_string());
-  if (bind_and_activate) this->bind_and_activate();
-}
-
-UnixStreamServer::~UnixStreamServer() { UnixStreamServer::server_close(); }
-
-void UnixStreamServer::server_bind() {
-  try {
-    StreamServer::server_bind();
-  } catch (const boost::system::system_error& e) {
-    if (e.code() != boost::asio::error::address_in_use ||
-        !detail::remove_stale_socket_file(server_address().path(), detail::SocketKind::stream))
-      throw;
-    StreamServer::server_bind();
-  }
-  created_socket_file_ = true;
-}
-
-void UnixStreamServer::server_close() {
-  // Before the drain, so that no client can find the server meanwhile.
-  if (created_socket_file_) detail::remove_socket_file(server_address().path());
-  created_socket_file_ = false;
-  StreamServer::server_close();
-}
+    : UnixStreamServer(std::move(address), std::move(factory),
+                       detail::deferred_unless(bind_and_activate)) {}
 
 } // namespace socketserver

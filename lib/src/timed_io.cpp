@@ -33,11 +33,6 @@ std::string destination_name(const DatagramEndpoint& destination) {
 
 } // namespace
 
-Deadline deadline_after(const std::optional<std::chrono::duration<double>>& timeout) {
-  if (!timeout) return std::nullopt;
-  return Clock::now() + std::chrono::duration_cast<Clock::duration>(*timeout);
-}
-
 void wait_until_ready(int fd, Readiness readiness, const Deadline& deadline) {
   pollfd entry{fd, static_cast<short>(readiness == Readiness::readable ? POLLIN : POLLOUT), 0};
   for (;;) {

@@ -23,16 +23,10 @@
 
 #include <boost/asio/buffer.hpp>
 
+#include "socketserver/detail/deadline.hpp"
 #include "socketserver/request.hpp"
 
 namespace socketserver::detail {
-
-using Clock = std::chrono::steady_clock;
-/// No deadline means wait for ever.
-using Deadline = std::optional<Clock::time_point>;
-
-/// The deadline `timeout` from now, or none.
-Deadline deadline_after(const std::optional<std::chrono::duration<double>>& timeout);
 
 enum class Readiness { readable, writable };
 

@@ -1,11 +1,13 @@
-#include "unix_socket_file.hpp"
+#include "socketserver/detail/unix_socket_file.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/asio/error.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/datagram_protocol.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/system/system_error.hpp>
 
 namespace socketserver::detail {
 namespace {
@@ -24,8 +26,7 @@ bool somebody_listens(const std::string& path) {
   return error != boost::asio::error::connection_refused;
 }
 
-} // namespace
-
+// Removes @p path if it is a socket file nobody listens on. True when it did.
 bool remove_stale_socket_file(const std::string& path, SocketKind kind) {
   struct stat info {};
   if (::lstat(path.c_str(), &info) != 0 || !S_ISSOCK(info.st_mode)) return false;
@@ -35,6 +36,29 @@ bool remove_stale_socket_file(const std::string& path, SocketKind kind) {
   return !live && ::unlink(path.c_str()) == 0;
 }
 
-void remove_socket_file(const std::string& path) noexcept { ::unlink(path.c_str()); }
+} // namespace
+
+void UnixSocketFile::bind(const std::string& path, SocketKind kind, const std::function<void()>& bind) {
+  try {
+    bind();
+  } catch (const boost::system::system_error& e) {
+    if (e.code() != boost::asio::error::address_in_use || !remove_stale_socket_file(path, kind)) throw;
+    bind();
+  }
+  struct stat info {};
+  if (path.empty() || path.front() == '\0' || ::lstat(path.c_str(), &info) != 0) return;  // abstract name: no file
+  path_ = path;
+  device_ = info.st_dev;
+  inode_ = info.st_ino;
+  created_ = true;
+}
+
+void UnixSocketFile::remove() noexcept {
+  if (!created_) return;
+  created_ = false;
+  struct stat info {};
+  if (::lstat(path_.c_str(), &info) == 0 && info.st_dev == device_ && info.st_ino == inode_)
+    ::unlink(path_.c_str());
+}
 
 } // namespace socketserver::detail

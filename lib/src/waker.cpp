@@ -1,4 +1,4 @@
-#include "socketserver/waker.hpp"
+#include "waker.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -1,6 +1,7 @@
-#include "socketserver/thread_pool_mixin.hpp"
+#include "socketserver/detail/worker_pool.hpp"
 
-#include "move_socket.hpp"
+#include <algorithm>
+#include <system_error>
 
 namespace socketserver::detail {
 
@@ -17,7 +18,12 @@ void WorkerPool::start(std::size_t workers, std::size_t capacity, Work work,
   work_ = std::move(work);
   on_room_ = std::move(on_room);
   for (std::size_t i = 0; i < std::max<std::size_t>(workers, 1); ++i) {
-    threads_.emplace_back([this] { work_loop(); });
+    try {
+      threads_.emplace_back([this] { work_loop(); });
+    } catch (const std::system_error&) {
+      if (threads_.empty()) throw;  // no pool at all: the caller reports it
+      break;                        // out of threads (RLIMIT_NPROC, pids.max): serve with fewer
+    }
     ++running_threads_;
   }
 }
@@ -81,55 +87,6 @@ void WorkerPool::work_loop() {
     work_(*request);
     --busy_;
   }
-}
-
-void IdleConnections::park(Request request, std::optional<Seconds> timeout,
-                           std::function<void(Request)> ready) {
-  std::uint64_t id = next_id_++;
-  auto entry = std::make_unique<Parked>(Parked{std::move(request), boost::asio::steady_timer(loop_), std::move(ready)});
-  entry->request.connection->async_wait(boost::asio::socket_base::wait_read,
-                                        [this, id](const boost::system::error_code& error) {
-                                          if (error != boost::asio::error::operation_aborted) on_readable(id);
-                                        });
-  if (timeout) {
-    entry->timer.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(*timeout));
-    entry->timer.async_wait([this, id](const boost::system::error_code& error) {
-      if (!error) on_timeout(id);
-    });
-  }
-  parked_.emplace(id, std::move(entry));
-}
-
-void IdleConnections::on_readable(std::uint64_t id) {
-  auto found = parked_.find(id);
-  if (found == parked_.end()) return;
-  std::unique_ptr<Parked> entry = std::move(found->second);
-  parked_.erase(found);
-  entry->timer.cancel();
-
-  // Move the connection off the loop's context, so that its later traffic does not wake
-  // the request loop while a worker serves it.
-  std::optional<StreamSocket>& socket = entry->request.connection;
-  if (!move_to_context(socket, connections_)) return;  // the peer is gone; closed with the entry
-  socket->native_non_blocking(false);  // waiting on the loop made it non-blocking
-  entry->ready(std::move(entry->request));
-}
-
-void IdleConnections::on_timeout(std::uint64_t id) {
-  auto found = parked_.find(id);
-  if (found == parked_.end()) return;
-  boost::system::error_code ignored;
-  found->second->request.connection->close(ignored);
-  parked_.erase(found);
-}
-
-void IdleConnections::close_all() {
-  for (auto& [id, entry] : parked_) {
-    boost::system::error_code ignored;
-    entry->timer.cancel();
-    entry->request.connection->close(ignored);
-  }
-  parked_.clear();
 }
 
 } // namespace socketserver::detail

@@ -2,6 +2,11 @@
 /// @brief BaseRequestHandler: the object that serves one request.
 #pragma once
 
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <typeinfo>
+
 #include "socketserver/address.hpp"
 #include "socketserver/request.hpp"
 
@@ -40,7 +45,20 @@ public:
   /// The server that accepted the request (Python's `self.server`).
   BaseServer& server() const { return *server_; }
 
+  /// The server as your own server class, for its members (Python's `self.server.attr`):
+  /// `server<MyServer>().counter`. Throws std::logic_error when the server is not a
+  /// @p Server (a mix-in layered over it, as make_server<MyServer>() does, still is).
+  template <class Server>
+  Server& server() const {
+    static_assert(std::is_base_of_v<BaseServer, Server>, "server<S>(): S must be a server class");
+    if (auto* typed = dynamic_cast<Server*>(server_)) return *typed;
+    throw std::logic_error(std::string("server<S>(): this handler's server is not a ") + typeid(Server).name());
+  }
+
 private:
+  /// Called after finish(), whatever finish() did: StreamRequestHandler flushes wfile.
+  virtual void after_finish() noexcept {}
+
   friend class detail::MultiplexedConnections;  // binds, then serves message by message
   void bind(Request& request, BaseServer& server) {
     request_ = &request;

@@ -14,19 +14,18 @@
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "socketserver/address.hpp"
 #include "socketserver/handler_factory.hpp"
 #include "socketserver/network_allow_list.hpp"
 #include "socketserver/request.hpp"
-#include "socketserver/socket_io.hpp"
-#include "socketserver/waker.hpp"
+#include "socketserver/seconds.hpp"
 
 namespace socketserver {
 namespace detail {
 class ActiveConnections;
 class MultiplexedConnections;
+class RequestLoop;
 } // namespace detail
 
 /// Python's `BaseServer`: waits for requests and runs a handler for each.
@@ -101,11 +100,11 @@ public:
   virtual int fileno() const = 0;
 
   /// How long handle_request() waits for a request; none waits for ever.
-  std::optional<Seconds> timeout;
+  Timeout timeout;
 
   /// Default time limit for each read and write of a StreamRequestHandler whose own
   /// `timeout` is unset; none means no limit.
-  std::optional<Seconds> request_timeout;
+  Timeout request_timeout;
 
   /// Graceful drain: how long server_close() lets requests already being served finish
   /// once the server has stopped accepting (after shutdown(), or SIGINT/SIGTERM with
@@ -121,11 +120,28 @@ public:
   /// it serves message by message (MessageRequestHandler): server_close() serves them
   /// until they end or the drain time passes, then ends them. Set it before server_close() runs; the mix-ins'
   /// destructors apply it too.
-  std::optional<Seconds> drain_timeout = default_drain_timeout;
+  Timeout drain_timeout = default_drain_timeout;
+
+  /// Most stream connections open at once — being served, queued for a worker, or
+  /// waiting for their first bytes; 0 (the default) means no limit. At the limit the
+  /// server stops accepting until one closes, and the kernel backlog holds the burst, so
+  /// a flood of clients costs at most this many connections' memory. A forking server's
+  /// children are bounded by `max_children` instead; this bounds its connections still
+  /// waiting for their first bytes.
+  std::size_t max_connections = 0;
+
+  /// Stream connections open now (see #max_connections).
+  std::size_t open_connections() const noexcept { return open_connections_.load(); }
 
   /// The client networks the default verify_request() accepts; empty (the default) allows
   /// everybody. Set it before serving. See NetworkAllowList.
   NetworkAllowList allowed_networks;
+
+  /// Ends every request in flight at once: the drain deadline has passed, or the operator
+  /// asked twice (see StopOnSignals). Thread-safe; returns how many were ended. The base
+  /// shuts down the connections being served (shutdown_active_connections()); the forking
+  /// mix-in terminates its children.
+  virtual std::size_t cut_requests() noexcept;
 
   /// True while serve_forever() runs.
   bool serving() const noexcept { return serving_.load(); }
@@ -190,16 +206,18 @@ protected:
   /// Starts an asynchronous wait for the listening socket to become readable.
   virtual void async_wait_for_request(std::function<void(const boost::system::error_code&)> done) = 0;
 
-  /// Mix-ins return false while they cannot take another request (pool queue full, too
-  /// many children); the loop then stops accepting until woken by wake_loop().
-  virtual bool ready_to_accept() const { return true; }
+  /// False while the server cannot take another request: #max_connections reached, or
+  /// a mix-in's own limit (pool queue full, too many children). The loop then stops
+  /// accepting until woken by wake_loop(). Mix-ins extend it and call the base.
+  virtual bool ready_to_accept() { return max_connections == 0 || open_connections_.load() < max_connections; }
+
 
   /// Stops accepting for @p pause (after EMFILE and the like) without blocking the loop.
   void pause_accepting(Seconds pause);
 
   /// Makes the request loop re-check ready_to_accept() and run service_actions().
   /// Thread-safe and async-signal-safe.
-  void wake_loop() noexcept { waker_.notify(); }
+  void wake_loop() noexcept;
 
   /// Runs the handler on @p request with the errors routed to handle_error(), then
   /// shutdown_request(): what a worker thread or child process does with one request.
@@ -216,25 +234,13 @@ protected:
   std::size_t shutdown_active_connections() noexcept;
 
 private:
-  enum class LoopEvent { request, deadline, wakeup };
-
-  LoopEvent wait_for_event(std::optional<std::chrono::steady_clock::time_point> deadline);
   void handle_request_noblock();
-  void arm_deadline(std::optional<std::chrono::steady_clock::time_point> deadline);
+  void admit(Request& request);
   void finish_serving();
 
   boost::asio::io_context loop_context_{1};
   boost::asio::io_context connection_context_;
-  detail::Waker waker_;
-  boost::asio::steady_timer deadline_timer_;
-  std::optional<std::chrono::steady_clock::time_point> armed_deadline_;
-  std::optional<std::chrono::steady_clock::time_point> accept_paused_until_;
-
-  bool request_wait_armed_ = false;
-  bool waker_wait_armed_ = false;
-  bool request_ready_ = false;
-  bool woken_ = false;
-  bool deadline_passed_ = false;
+  std::unique_ptr<detail::RequestLoop> loop_;
 
   Address server_address_;
   HandlerFactory factory_;
@@ -243,6 +249,7 @@ private:
   bool in_serve_forever_ = false;  // only the loop's thread reads or writes these two
   bool multiplexing_ = false;
 
+  std::atomic<std::size_t> open_connections_{0};
   std::atomic<bool> shutdown_requested_{false};
   std::atomic<bool> serving_{false};
   std::mutex serving_mutex_;

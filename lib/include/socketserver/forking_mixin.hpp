@@ -4,55 +4,20 @@
 
 #include <sys/types.h>
 
-#include <chrono>
 #include <csignal>
-#include <cstddef>
 #include <cstdio>
-#include <memory>
-#include <optional>
-#include <set>
+#include <deque>
+#include <string_view>
 
 #include <boost/asio/signal_set.hpp>
 
 #include "socketserver/datagram_server.hpp"
+#include "socketserver/detail/child_processes.hpp"
+#include "socketserver/detail/idle_connections.hpp"
+#include "socketserver/detail/restart_interrupted_calls.hpp"
 #include "socketserver/stream_server.hpp"
 
 namespace socketserver {
-namespace detail {
-
-/// The children a ForkingMixIn has forked. Only these pids are ever waited for, never
-/// `waitpid(-1)`: the application may have children of its own.
-class ChildProcesses {
-public:
-  /// Forks, running the Asio `notify_fork` protocol on @p contexts around it. Returns the
-  /// child's pid in the parent and 0 in the child; throws system_error when fork fails.
-  pid_t fork(std::initializer_list<boost::asio::io_context*> contexts);
-  /// Reaps every child that has exited, without blocking. Returns how many. A child
-  /// killed by a signal is reported with one line on stderr.
-  std::size_t reap();
-  /// Waits for every child to exit.
-  void wait_all();
-  /// Reaps children as they exit until none is left or @p deadline passes. Returns true
-  /// when none is left.
-  bool wait_all_until(std::chrono::steady_clock::time_point deadline);
-  /// Sends @p signal_number to every child not yet reaped.
-  void signal_all(int signal_number) noexcept;
-  /// Graceful drain: waits for the children up to @p timeout (none: for ever), then sends
-  /// SIGTERM to those left, SIGKILL a second later to any still alive, and reaps them all.
-  void drain(std::optional<std::chrono::duration<double>> timeout);
-  /// Children forked and not yet reaped.
-  std::size_t count() const noexcept { return pids_.size(); }
-
-private:
-  std::set<pid_t> pids_;
-};
-
-/// Adds SA_RESTART to the handler Asio installed for @p signal_number: Asio installs its
-/// handlers without it, so a SIGCHLD would make blocking calls on other threads fail with
-/// EINTR instead of simply resuming.
-void restart_interrupted_calls(int signal_number) noexcept;
-
-} // namespace detail
 
 /// Python's `ForkingMixIn`: each request is served in a child process of its own.
 ///
@@ -62,7 +27,8 @@ void restart_interrupted_calls(int signal_number) noexcept;
 /// the child), whatever handler the parent installed. The parent closes its copy of the
 /// connection and reaps children as soon as they exit (on SIGCHLD, and at each
 /// service_actions()), so no zombie lingers while the server idles; a child killed by a
-/// signal is logged on stderr. At #max_children live children the server stops
+/// signal is logged. A stream connection is forked for once it has sent something (see
+/// #wait_for_data). At #max_children live children the server stops
 /// accepting until one exits; the kernel backlog holds new connections meanwhile.
 ///
 /// server_close() with #block_on_close drains the children within `drain_timeout`: it
@@ -76,7 +42,10 @@ public:
   /// Like the Server's constructors.
   template <class... Args>
   explicit ForkingMixIn(Args&&... args)
-      : Server(std::forward<Args>(args)...), child_exits_(this->loop_context(), SIGCHLD) {
+      : Server(std::forward<Args>(args)...),
+        children_([this](std::string_view text) { this->log_message(text); }),
+        idle_(this->loop_context(), this->connection_context(), *this),
+        child_exits_(this->loop_context(), SIGCHLD) {
     detail::restart_interrupted_calls(SIGCHLD);
     watch_child_exits();
   }
@@ -87,12 +56,63 @@ public:
   std::size_t max_children = 40;
   /// Wait for all children in server_close().
   bool block_on_close = true;
+  /// Fork for a stream connection only once it has data to read (the default): until
+  /// then it waits on the request loop, bounded by `request_timeout` and
+  /// `max_connections`, so silent clients cannot fill #max_children. Set false for
+  /// protocols where the server speaks first (daytime, time, a greeting).
+  bool wait_for_data = true;
 
   /// Children forked and not yet reaped.
-  std::size_t active_children() const noexcept { return children_.count(); }
+  std::size_t active_children() const { return children_.count(); }
 
-  /// Forks; the child serves @p request and exits, the parent closes its copy.
+  /// Terminates the children (SIGTERM), as well as what the server itself serves.
+  std::size_t cut_requests() noexcept override {
+    return children_.signal_all(SIGTERM) + Server::cut_requests();
+  }
+
+  /// Forks for @p request (a stream connection once it is readable): the child serves it
+  /// and exits, the parent closes its copy.
   void process_request(Request request) override {
+    if (!request.is_stream() || !wait_for_data) return fork_and_serve(std::move(request));
+    idle_.park(std::move(request), this->request_timeout, [this](Request ready) {
+      if (children_.count() < max_children) return fork_and_serve(std::move(ready));
+      ready_.push_back(std::move(ready));  // a child's exit makes room (see start_ready())
+    });
+  }
+
+  /// Closes the socket and the connections still silent, then drains the children if
+  /// #block_on_close is set (see `drain_timeout`).
+  void server_close() override {
+    Server::server_close();
+    idle_.close_all();
+    ready_.clear();
+    child_exits_.cancel();
+    if (block_on_close) children_.drain(this->drain_timeout);
+    children_.reap();
+  }
+
+  /// Reaps exited children and forks for the requests that waited for room, then the
+  /// server's own service actions.
+  void service_actions() override {
+    children_.reap();
+    start_ready();
+    Server::service_actions();
+  }
+
+protected:
+  /// Accepts only below #max_children (and the server's own limits).
+  bool ready_to_accept() override {
+    return children_.count() + ready_.size() < max_children && Server::ready_to_accept();
+  }
+
+  /// Silent connections wait on the request loop until readable (unless #wait_for_data
+  /// is off).
+  boost::asio::io_context& request_context() noexcept override {
+    return wait_for_data ? this->loop_context() : this->connection_context();
+  }
+
+private:
+  void fork_and_serve(Request request) {
     std::fflush(nullptr);  // or buffered output would be written by both processes
     pid_t pid = children_.fork({&this->loop_context(), &this->connection_context()});
     if (pid == 0) {
@@ -105,28 +125,18 @@ public:
     this->close_request(request);
   }
 
-  /// Closes the socket, then drains the children if #block_on_close is set (see
-  /// `drain_timeout`).
-  void server_close() override {
-    Server::server_close();
-    child_exits_.cancel();
-    if (block_on_close) children_.drain(this->drain_timeout);
-    children_.reap();
+  void start_ready() {
+    while (!ready_.empty() && children_.count() < max_children) {
+      Request request = std::move(ready_.front());
+      ready_.pop_front();
+      try {
+        fork_and_serve(std::move(request));
+      } catch (...) {
+        this->handle_error(request, std::current_exception());
+      }
+    }
   }
 
-  /// Reaps exited children, then the server's own service actions.
-  void service_actions() override {
-    children_.reap();
-    Server::service_actions();
-  }
-
-protected:
-  /// Accepts only below #max_children.
-  bool ready_to_accept() const override {
-    return children_.count() < max_children && Server::ready_to_accept();
-  }
-
-private:
   void watch_child_exits() {
     child_exits_.async_wait([this](const boost::system::error_code& error, int) {
       if (error) return;
@@ -136,6 +146,8 @@ private:
   }
 
   detail::ChildProcesses children_;
+  detail::IdleConnections idle_;
+  std::deque<Request> ready_;  // readable connections waiting for a child to exit
   boost::asio::signal_set child_exits_;
 };
 

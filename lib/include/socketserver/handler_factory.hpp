@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include "socketserver/base_request_handler.hpp"
@@ -28,10 +29,22 @@ template <class Handler, class... Args>
 HandlerFactory handler(Args&&... args) {
   static_assert(std::is_base_of_v<BaseRequestHandler, Handler>,
                 "handler<H>() needs a class derived from BaseRequestHandler");
-  return [bound = std::make_tuple(std::forward<Args>(args)...)]() {
-    // auto& (not const auto&) keeps a std::ref argument a non-const reference.
-    return std::apply([](auto&... a) { return std::make_unique<Handler>(a...); }, bound);
-  };
+  constexpr bool copyable = (std::is_copy_constructible_v<std::decay_t<Args>> && ...);
+  constexpr bool constructible = std::is_constructible_v<Handler, std::decay_t<Args>&...>;
+  static_assert(copyable,
+                "handler<H>(args...): each argument is copied into every handler, so it must be copyable; "
+                "for move-only or shared state (a std::unique_ptr, a std::mutex) pass a pointer, a "
+                "std::shared_ptr or std::ref(x) instead");
+  static_assert(!copyable || constructible,
+                "handler<H>(args...): H has no constructor that takes these arguments (as lvalues)");
+  if constexpr (copyable && constructible) {  // else only the message above, not pages of std::function
+    return [bound = std::make_tuple(std::forward<Args>(args)...)]() {
+      // auto& (not const auto&) keeps a std::ref argument a non-const reference.
+      return std::apply([](auto&... a) { return std::make_unique<Handler>(a...); }, bound);
+    };
+  } else {
+    return HandlerFactory{};
+  }
 }
 
 } // namespace socketserver

@@ -7,10 +7,18 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <stdexcept>
+#include <type_traits>
 
 #include <boost/asio/socket_base.hpp>
 
 #include "socketserver/base_server.hpp"
+#include "socketserver/datagram_server.hpp"
+#include "socketserver/forking_mixin.hpp"
+#include "socketserver/server_parameters.hpp"
+#include "socketserver/stream_server.hpp"
+#include "socketserver/thread_pool_mixin.hpp"
+#include "socketserver/threading_mixin.hpp"
 
 namespace socketserver {
 
@@ -67,6 +75,54 @@ struct ServerConfig {
   double reply_rate_limit = 0;
 };
 
+namespace detail {
+
+/// @p factory, or when `config.log_requests` is set a factory whose handlers log each
+/// request's start and end.
+HandlerFactory with_request_log(const ServerConfig& config, HandlerFactory factory);
+
+/// The parameters in @p config that a server needs before it binds.
+ServerParameters bind_parameters(const ServerConfig& config);
+
+/// Throws std::invalid_argument unless @p config asks for the kind of server @p Server is.
+template <class Server>
+void require_server_kind(const ServerConfig& config) {
+  constexpr bool datagram = std::is_base_of_v<DatagramServer, Server>;
+  constexpr bool unix = std::is_base_of_v<UnixStreamServer, Server> || std::is_base_of_v<UnixDatagramServer, Server>;
+  if (config.datagram != datagram)
+    throw std::invalid_argument(datagram ? "a datagram server class needs ServerConfig::datagram"
+                                         : "a stream server class cannot serve datagrams");
+  if (config.address.is_unix() != unix)
+    throw std::invalid_argument("this server class cannot listen on " + config.address.to_string());
+}
+
+/// Constructs @p Server for @p config without binding, applies the rest of @p config,
+/// then binds and listens.
+template <class Server>
+std::unique_ptr<BaseServer> build_server(const ServerConfig& config, HandlerFactory factory) {
+  ServerParameters parameters = bind_parameters(config);
+  parameters.bind_and_activate = false;
+  auto server = std::make_unique<Server>(config.address, std::move(factory), parameters);
+  server->request_timeout = config.request_timeout;
+  server->drain_timeout = config.drain_timeout;
+  server->allowed_networks = config.allowed_networks;
+  server->max_connections = config.max_connections;
+  if constexpr (requires { server->reply_rate_limit; }) server->reply_rate_limit = config.reply_rate_limit;
+  if constexpr (requires { server->queue_size; }) {
+    if (config.workers > 0) server->workers = config.workers;
+    server->queue_size = config.queue_size;
+    server->wait_for_data = config.wait_for_data;
+  }
+  if constexpr (requires { server->max_children; }) {
+    server->max_children = config.max_children;
+    server->wait_for_data = config.wait_for_data;
+  }
+  server->bind_and_activate();
+  return server;
+}
+
+} // namespace detail
+
 /// A server for @p config, bound and listening, serving requests with handlers from
 /// @p factory: TCPServer, UDPServer, UnixStreamServer or UnixDatagramServer according to
 /// the address and `datagram`, with the mix-in of `mode`. Throws like their constructors.
@@ -78,5 +134,36 @@ struct ServerConfig {
 /// server->serve_forever();
 /// ```
 std::unique_ptr<BaseServer> make_server(const ServerConfig& config, HandlerFactory factory);
+
+/// Like make_server(), for your own server class @p Server (derived from one of the four
+/// concrete servers, overriding verify_request(), handle_error() or any other hook): the
+/// mix-in of `config.mode` is layered over it — `ThreadingMixIn<Server>`,
+/// `ForkingMixIn<Server>`, `ThreadPoolMixIn<Server>` — so your hooks and the run-time mode
+/// go together.
+///
+/// @p Server must be constructible from `(Address, HandlerFactory, ServerParameters)`
+/// (inherit the base's constructors with `using TCPServer::TCPServer;`). Throws
+/// std::invalid_argument when `config` asks for another kind of server than @p Server
+/// is (a `unix:` address for a TCP server, `datagram` for a stream server).
+///
+/// ```cpp
+/// struct Guarded : TCPServer {
+///   using TCPServer::TCPServer;
+///   bool verify_request(const Request& request) override { return ...; }
+/// };
+/// auto server = make_server<Guarded>(config, handler<Echo>());
+/// ```
+template <class Server>
+std::unique_ptr<BaseServer> make_server(const ServerConfig& config, HandlerFactory factory) {
+  detail::require_server_kind<Server>(config);
+  factory = detail::with_request_log(config, std::move(factory));
+  switch (config.mode) {
+  case Mode::sync: return detail::build_server<Server>(config, std::move(factory));
+  case Mode::threading: return detail::build_server<ThreadingMixIn<Server>>(config, std::move(factory));
+  case Mode::forking: return detail::build_server<ForkingMixIn<Server>>(config, std::move(factory));
+  case Mode::pool: return detail::build_server<ThreadPoolMixIn<Server>>(config, std::move(factory));
+  }
+  throw std::invalid_argument("unknown mode");
+}
 
 } // namespace socketserver

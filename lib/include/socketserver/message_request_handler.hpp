@@ -47,6 +47,15 @@ public:
 
   /// Calls handle_message() until #close_connection or end of stream.
   void handle() final;
+
+  /// One handle_message() call, as the servers make it: two calls in a row that consume
+  /// nothing from #rfile (and neither close nor reach end of stream) would repeat for ever
+  /// at full speed, so the second one throws std::runtime_error, which ends the
+  /// connection with a log line (handle_error()).
+  void serve_one_message();
+
+private:
+  unsigned idle_calls_ = 0;
 };
 
 } // namespace socketserver

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -129,6 +130,10 @@ public:
   /// Bytes already received and buffered but not yet returned.
   std::size_t buffered() const noexcept { return end_ - begin_; }
 
+  /// Bytes handed out so far, by every kind of read: how a caller tells whether a piece
+  /// of code made progress through the stream.
+  std::uint64_t consumed() const noexcept { return consumed_; }
+
   /// True once the source has reported end of stream and the buffer is empty.
   bool at_eof() const noexcept { return eof_ && buffered() == 0; }
 
@@ -166,6 +171,7 @@ private:
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
   bool eof_ = false;
+  std::uint64_t consumed_ = 0;
 };
 
 } // namespace socketserver

@@ -2,6 +2,8 @@
 /// @brief Request: one unit of work handed from a server to a request handler.
 #pragma once
 
+#include <memory>
+
 #include <optional>
 #include <string>
 
@@ -36,6 +38,9 @@ struct Request {
   DatagramEndpoint datagram_sender;
   /// The peer, printable (Python's `client_address`).
   Address client_address;
+  /// Held for as long as the connection counts against the server's `max_connections`;
+  /// released (and the server told) when the Request is destroyed.
+  std::shared_ptr<void> admission;
 
   /// True when this request is a stream connection.
   bool is_stream() const noexcept { return connection.has_value(); }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -10,12 +11,10 @@
 
 #include "socketserver/reader.hpp"
 #include "socketserver/request.hpp"
+#include "socketserver/seconds.hpp"
 #include "socketserver/writer.hpp"
 
 namespace socketserver {
-
-/// A duration in seconds, fractional allowed: `2.5s`, `500ms`.
-using Seconds = std::chrono::duration<double>;
 
 /// Reads a connection with a deadline: each public call (a whole `readline()`, a whole
 /// `read_exactly()`) must finish within #timeout, so a peer that goes silent, or that
@@ -33,7 +32,10 @@ public:
   }
 
   /// Time limit of each read call; none waits for ever.
-  std::optional<Seconds> timeout;
+  Timeout timeout;
+
+  /// True once attach() was called.
+  bool attached() const noexcept { return socket_ != nullptr; }
 
   /// Writes the rest of the stream, or its next @p count bytes, to the open file (or pipe,
   /// or socket) @p file_descriptor and returns how many bytes that was: the receiving
@@ -75,7 +77,10 @@ public:
   }
 
   /// Inactivity limit of each write; none waits for ever.
-  std::optional<Seconds> timeout;
+  Timeout timeout;
+
+  /// True once attach() was called.
+  bool attached() const noexcept { return socket_ != nullptr; }
 
   /// The slowest transfer tolerated, in bytes per second (0: no minimum). A write() or
   /// send_file() of N bytes must then finish within #timeout plus N / min_rate seconds
@@ -98,6 +103,9 @@ public:
 
 private:
   void apply_timeout();
+  std::optional<std::chrono::steady_clock::time_point> transfer_deadline(std::uint64_t bytes) const;
+  std::optional<std::chrono::steady_clock::time_point> next_deadline(
+      const std::optional<std::chrono::steady_clock::time_point>& whole) const;
   void send_all(std::span<const std::string_view> pieces);
 
   StreamSocket* socket_ = nullptr;

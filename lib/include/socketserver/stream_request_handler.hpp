@@ -24,8 +24,9 @@ namespace socketserver {
 /// Set the attributes in your constructor; setup() applies them.
 class StreamRequestHandler : public BaseRequestHandler {
 public:
-  /// Limit for each read and write; when unset, the server's `request_timeout` applies.
-  std::optional<Seconds> timeout;
+  /// Time limit of each rfile/wfile call (a whole readline(), a whole write()), in
+  /// seconds: `timeout = 5;`. When unset, the server's `request_timeout` applies.
+  Timeout timeout;
   /// Set TCP_NODELAY on TCP connections, for small replies that must leave at once.
   bool disable_nagle_algorithm = false;
   /// Bytes #rfile reads from the socket at a time.
@@ -38,14 +39,19 @@ public:
   /// The connection's outgoing bytes.
   SocketWriter wfile;
 
-  /// The connected socket (Python's `self.connection`). It is in blocking mode; rfile and
-  /// wfile bound its reads and writes with #timeout through SO_RCVTIMEO/SO_SNDTIMEO.
+  /// The connected socket (Python's `self.connection`), in blocking mode. Reads and
+  /// writes through rfile and wfile are bounded by #timeout; calls made on the socket
+  /// directly are not.
   StreamSocket& connection() const { return *request().connection; }
 
   /// Applies the attributes above and attaches #rfile and #wfile.
   void setup() override;
-  /// Flushes #wfile (errors are ignored: the peer may be gone).
+  /// Flushes #wfile (errors are ignored: the peer may be gone). The server flushes it
+  /// after finish() too, so an override that does not call this loses nothing.
   void finish() override;
+
+private:
+  void after_finish() noexcept override;
 };
 
 } // namespace socketserver

@@ -7,6 +7,8 @@
 #include <boost/asio/socket_base.hpp>
 
 #include "socketserver/base_server.hpp"
+#include "socketserver/detail/unix_socket_file.hpp"
+#include "socketserver/server_parameters.hpp"
 
 namespace socketserver {
 
@@ -14,12 +16,11 @@ namespace socketserver {
 /// UnixStreamServer share. Each request is one accepted connection.
 class StreamServer : public BaseServer {
 public:
-  /// Set SO_REUSEADDR before binding, so a restarted server can bind while old
-  /// connections linger in TIME_WAIT. On by default (Python's default is off).
+  /// SO_REUSEADDR before binding (see ServerParameters); on by default (Python: off).
   bool allow_reuse_address = true;
-  /// Set SO_REUSEPORT before binding, so several servers can share the port.
+  /// SO_REUSEPORT before binding, so several servers can share the port.
   bool allow_reuse_port = false;
-  /// The listen() backlog; defaults to the system maximum (SOMAXCONN), not Python's 5.
+  /// The listen() backlog (see ServerParameters).
   int request_queue_size = boost::asio::socket_base::max_listen_connections;
 
   ~StreamServer() override;
@@ -37,12 +38,13 @@ public:
   void shutdown_request(Request& request) override;
   /// Closes the connection.
   void close_request(Request& request) override;
-  /// Closes the listening socket.
+  /// Removes the socket file of a Unix server (so no new client finds it), closes the
+  /// listening socket, then drains.
   void server_close() override;
 
 protected:
   /// Only subclasses construct: pick TCPServer or UnixStreamServer.
-  StreamServer(Address address, HandlerFactory factory);
+  StreamServer(Address address, HandlerFactory factory, const ServerParameters& parameters);
   /// Starts an asynchronous wait for a connection to accept.
   void async_wait_for_request(std::function<void(const boost::system::error_code&)> done) override;
   /// Closes the child's copy of the listening socket.
@@ -54,35 +56,32 @@ protected:
 private:
   void report_accept_error(const boost::system::error_code& error);
   bool accept_error_reported_ = false;
+  detail::UnixSocketFile socket_file_;
 };
 
 /// Python's `TCPServer`: connections over IPv4 or IPv6 (give an IPv6 address for IPv6).
 class TCPServer : public StreamServer {
 public:
-  /// Binds and listens on @p address at once unless @p bind_and_activate is false (then set
-  /// options and call bind_and_activate() yourself). Throws when @p address is a Unix path
-  /// or cannot be bound.
-  TCPServer(Address address, HandlerFactory factory, bool bind_and_activate = true);
+  /// Binds and listens on @p address at once unless `parameters.bind_and_activate` is
+  /// false (then set options and call bind_and_activate() yourself). Throws when
+  /// @p address is a Unix path or cannot be bound.
+  TCPServer(Address address, HandlerFactory factory, const ServerParameters& parameters = {});
+  /// Python's signature: `TCPServer(address, handler, bind_and_activate)`.
+  TCPServer(Address address, HandlerFactory factory, bool bind_and_activate);
 };
 
 /// Python's `UnixStreamServer`: connections over a Unix-domain socket file.
 ///
 /// A stale socket file left by a server that died is replaced; the file of a live server
 /// is never taken over (binding fails with "address in use"). server_close() removes the
-/// file this server created.
+/// file this server created, and only that file (see detail::UnixSocketFile).
 class UnixStreamServer : public StreamServer {
 public:
-  /// Binds and listens on the `unix:` @p address unless @p bind_and_activate is false.
-  UnixStreamServer(Address address, HandlerFactory factory, bool bind_and_activate = true);
-  /// Closes the server and removes its socket file.
-  ~UnixStreamServer() override;
-  /// Binds the socket file, replacing a stale one.
-  void server_bind() override;
-  /// Closes the socket and removes its file.
-  void server_close() override;
-
-private:
-  bool created_socket_file_ = false;
+  /// Binds and listens on the `unix:` @p address unless `parameters.bind_and_activate`
+  /// is false.
+  UnixStreamServer(Address address, HandlerFactory factory, const ServerParameters& parameters = {});
+  /// Python's signature: `UnixStreamServer(address, handler, bind_and_activate)`.
+  UnixStreamServer(Address address, HandlerFactory factory, bool bind_and_activate);
 };
 
 } // namespace socketserver
