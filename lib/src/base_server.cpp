@@ -1,9 +1,8 @@
 #include "socketserver/base_server.hpp"
 
-#include <unistd.h>
-
-#include <cerrno>
 #include <csignal>
+#include <iostream>
+#include <string>
 
 #include "active_connections.hpp"
 #include "multiplexed_connections.hpp"
@@ -236,13 +235,7 @@ void BaseServer::log_message(std::string_view text) noexcept {
     std::string line = "socketserver: ";
     line.append(text);
     line += '\n';
-    std::string_view rest = line;
-    while (!rest.empty()) {
-      ssize_t written = ::write(STDERR_FILENO, rest.data(), rest.size());
-      if (written < 0 && errno == EINTR) continue;
-      if (written <= 0) return;
-      rest.remove_prefix(static_cast<std::size_t>(written));
-    }
+    std::cerr << line << std::flush;  // one write: lines of threads and children do not interleave
   } catch (...) {  // out of memory: the line is lost, the server goes on
   }
 }

@@ -41,6 +41,6 @@ inline ServerParameters deferred_unless(bool bind_and_activate) {
 
 /// @p address, when it is of the kind @p server needs (a Unix path or not); otherwise
 /// throws invalid_argument naming the server class to use instead.
-const Address& require_kind(const Address& address, bool unix, const char* server, const char* other);
+const Address& require_kind(const Address& address, bool unix_socket, const char* server, const char* other);
 
 } // namespace socketserver::detail

@@ -158,7 +158,7 @@ void silent_connections_never_occupy_workers(Transport transport) {
   BOOST_TEST(gauge->started.load() == 1 + silent_count);
 }
 
-// One worker held, a queue of 2 filled: the next connections are refused and counted.
+// One worker held, a queue of 2 filled: the next requests are refused and counted.
 void refuse_policy_counts_refusals(Transport transport) {
   constexpr int refused = 3;
   PoolSettings settings;
@@ -181,9 +181,9 @@ void refuse_policy_counts_refusals(Transport transport) {
   std::vector<std::unique_ptr<Peer>> extra;
   for (int i = 0; i < refused; ++i) {
     extra.push_back(Peer::open(transport, address, dir, "x" + std::to_string(i)));
-    // A datagram is the request; a connection is refused as soon as it is accepted (and
-    // sending on it could then fail with a broken pipe).
-    if (is_datagram(transport)) extra.back()->start_hold();
+    // A silent connection is not queued work (it waits for its first bytes, bounded by
+    // max_connections): the request it sends meets the full queue and is refused.
+    extra.back()->start_hold();
   }
   BOOST_TEST(eventually([&] { return pool.refused_count() == std::uint64_t(refused); }),
              "refused " << pool.refused_count());

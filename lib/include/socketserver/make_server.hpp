@@ -88,11 +88,11 @@ ServerParameters bind_parameters(const ServerConfig& config);
 template <class Server>
 void require_server_kind(const ServerConfig& config) {
   constexpr bool datagram = std::is_base_of_v<DatagramServer, Server>;
-  constexpr bool unix = std::is_base_of_v<UnixStreamServer, Server> || std::is_base_of_v<UnixDatagramServer, Server>;
+  constexpr bool unix_socket = std::is_base_of_v<UnixStreamServer, Server> || std::is_base_of_v<UnixDatagramServer, Server>;
   if (config.datagram != datagram)
     throw std::invalid_argument(datagram ? "a datagram server class needs ServerConfig::datagram"
                                          : "a stream server class cannot serve datagrams");
-  if (config.address.is_unix() != unix)
+  if (config.address.is_unix() != unix_socket)
     throw std::invalid_argument("this server class cannot listen on " + config.address.to_string());
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <cstdint>
 
 #include "socketserver/datagram_server.hpp"
@@ -66,15 +67,18 @@ public:
   /// Queues @p request for a worker (stream connections once they are readable).
   void process_request(Request request) override {
     if (!start_pool()) return this->shutdown_request(request);
-    if (pool_.queued() >= queue_size) {
-      ++refused_;
-      this->log_message("refused " + request.client_address.to_string() + ": the queue is full");
-      this->shutdown_request(request);
-      return;
+    if (!request.is_stream() || !wait_for_data) return enqueue(std::move(request));
+    idle_.park(std::move(request), this->request_timeout, [this](Request ready) { enqueue(std::move(ready)); });
+  }
+
+  /// Hands the requests that waited for room to the workers, then the server's own
+  /// service actions.
+  void service_actions() override {
+    while (!ready_.empty() && pool_.queued() < queue_size) {
+      pool_.push(std::move(ready_.front()));
+      ready_.pop_front();
     }
-    if (!request.is_stream() || !wait_for_data) return pool_.push(std::move(request));
-    idle_.park(std::move(request), this->request_timeout,
-               [this](Request ready) { pool_.push(std::move(ready)); });
+    Server::service_actions();
   }
 
   /// Closes the socket and idle connections, lets the workers finish the queue within
@@ -83,6 +87,7 @@ public:
   /// A datagram server's socket is closed after the drain instead: the workers send their
   /// replies through it.
   void server_close() override {
+    ready_.clear();
     if constexpr (std::is_base_of_v<DatagramServer, Server>) {
       close_pool();
       Server::server_close();
@@ -102,12 +107,22 @@ protected:
   /// connection limit allows; at that limit the connection that has waited longest for
   /// its first bytes is dropped to make room.
   bool ready_to_accept() override {
-    if (overflow == OverflowPolicy::wait && pool_.queued() >= queue_size) return false;
+    if (overflow == OverflowPolicy::wait && pool_.queued() + ready_.size() >= queue_size) return false;
     if (Server::ready_to_accept()) return true;
     return idle_.drop_oldest() && Server::ready_to_accept();
   }
 
 private:
+  // A full queue refuses the request (OverflowPolicy::refuse), or keeps it until a worker
+  // makes room (the loop stops accepting meanwhile).
+  void enqueue(Request request) {
+    if (pool_.queued() + ready_.size() < queue_size) return pool_.push(std::move(request));
+    if (overflow == OverflowPolicy::wait) return ready_.push_back(std::move(request));
+    ++refused_;
+    this->log_message("refused " + request.client_address.to_string() + ": the queue is full");
+    this->shutdown_request(request);
+  }
+
   // Starts the workers with the first request (#workers may be set until then). False,
   // after a log line, when not even one thread could be started.
   bool start_pool() {
@@ -128,6 +143,7 @@ private:
 
   detail::WorkerPool pool_;
   detail::IdleConnections idle_;
+  std::deque<Request> ready_;  // readable, waiting for room in the queue
   std::atomic<std::uint64_t> refused_{0};
 };
 
