@@ -35,7 +35,7 @@ public:
   const std::string& program() const noexcept { return program_; }
   /// The one-line summary given to the constructor.
   const std::string& summary() const noexcept { return summary_; }
-  /// The program's own version (empty unless set with set_version()).
+  /// The program's own version (empty unless the program set one with `version()`).
   const std::string& program_version() const noexcept { return version_; }
   /// The program's own options, as add_options() defined them.
   const boost::program_options::options_description& own_options() const noexcept { return own_; }
@@ -48,8 +48,9 @@ public:
   /// once the program set its version, `PROGRAM (socketserver) X.Y.Z` before.
   std::string version_line() const;
 
-  /// Prints `PROGRAM: error: MESSAGE` on stderr and exits with status 2: for the checks a
-  /// program makes of its own options after parsing.
+  /// Prints `PROGRAM: error: MESSAGE` on stderr (control characters escaped, so it stays one
+  /// line) and exits with status 2: for the checks a program makes of its own options after
+  /// parsing.
   [[noreturn]] void usage_error(const std::string& message) const;
 
 protected:

@@ -1,6 +1,7 @@
 #include "socketserver/command_line_base.hpp"
 
 #include "parse_steps.hpp"
+#include "socketserver/printable.hpp"
 #include "socketserver/version.hpp"
 
 namespace socketserver {
@@ -14,7 +15,7 @@ std::string CommandLine::version_line() const {
 }
 
 void CommandLine::usage_error(const std::string& message) const {
-  command_line_detail::print_and_exit(2, program_ + ": error: " + message);
+  command_line_detail::print_and_exit(2, program_ + ": error: " + printable(message));
 }
 
 std::string version_line(const std::string& program) {
