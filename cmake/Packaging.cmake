@@ -3,7 +3,8 @@
 # Included from the top-level CMakeLists.txt once lib/ and handlers/ have defined their
 # targets. Installs:
 #   include/socketserver/...           public headers, version.hpp (generated) included
-#   lib/libsocketserver*.a             socketserver::socketserver and socketserver::handlers
+#   lib/libsocketserver*.a             socketserver::socketserver, socketserver::command_line
+#                                      and socketserver::handlers
 #   lib/cmake/socketserver/            socketserverConfig.cmake, ...ConfigVersion.cmake,
 #                                      socketserverTargets.cmake
 #   share/doc/socketserver/            README.md and the guides
@@ -30,6 +31,15 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/lib/include/
   FILES_MATCHING PATTERN "*.hpp")
 install(FILES ${PROJECT_BINARY_DIR}/lib/include/socketserver/version.hpp
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/socketserver)
+
+# --- The command lines (Boost.Program_options) ----------------------------------------
+# Imported as socketserver::command_line, like the alias of the build tree. Its headers are
+# among the library's, installed above.
+set_target_properties(socketserver_command_line PROPERTIES EXPORT_NAME command_line)
+install(TARGETS socketserver_command_line EXPORT socketserverTargets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 # --- The bundled handlers --------------------------------------------------------------
 set(SOCKETSERVER_EXTRA_DEPENDENCIES "")

@@ -6,12 +6,12 @@
 #include "common/example.hpp"
 
 int main(int argc, char* argv[]) {
-  example::ClientCommandLine command_line("daytime_client", "Prints the time a daytime server sends.", 9999);
+  socketserver::ClientCommandLine command_line("daytime_client", "Prints the time a daytime server sends.", 9999);
   command_line.allow_datagram();
-  example::ClientOptions options = command_line.parse_or_exit(argc, argv);
+  socketserver::ClientOptions options = command_line.parse_or_exit(argc, argv);
 
   return example::run_client("daytime_client", [&] {
-    if (options.udp) {  // a datagram server answers any datagram, even an empty one
+    if (options.datagram) {  // a datagram server answers any datagram, even an empty one
       example::DatagramClient client(options.address);
       client.send("");
       example::print_raw(client.receive());

@@ -15,11 +15,11 @@
 namespace po = boost::program_options;
 
 int main(int argc, char* argv[]) {
-  example::ClientCommandLine command_line("file_client", "Receives a file from file_server.", 5002);
+  socketserver::ClientCommandLine command_line("file_client", "Receives a file from file_server.", 5002);
   command_line.add_options()("get", po::value<std::string>()->value_name("NAME"), "ask a --root server for NAME")(
       "request", po::value<std::string>()->default_value("Hello server!"), "what to send without --get")(
       "out", po::value<std::string>()->default_value("recv.txt"), "file to write");
-  example::ClientOptions options = command_line.parse_or_exit(argc, argv);
+  socketserver::ClientOptions options = command_line.parse_or_exit(argc, argv);
   std::string out_path = options.values["out"].as<std::string>();
 
   return example::run_client("file_client", [&]() -> int {

@@ -12,17 +12,17 @@ using namespace socketserver;
 namespace po = boost::program_options;
 
 int main(int argc, char* argv[]) {
-  example::ClientCommandLine command_line("framed_client", "Checks a framed echo server with random messages.", 5003);
+  ClientCommandLine command_line("framed_client", "Checks a framed echo server with random messages.", 5003);
   command_line.add_options()("count", po::value<int>()->default_value(100), "messages to send")(
       "fixed", po::value<int>()->value_name("N"), "fixed-length messages of N bytes")(
       "max-size", po::value<int>()->default_value(64 * 1024), "largest random message size");
-  example::ClientOptions options = command_line.parse_or_exit(argc, argv);
+  ClientOptions options = command_line.parse_or_exit(argc, argv);
   int count = options.values["count"].as<int>();
   int max_size = options.values["max-size"].as<int>();
   int fixed = options.values.count("fixed") ? options.values["fixed"].as<int>() : 0;
-  if (count < 0) example::usage_error("framed_client", "--count: must be 0 or more");
-  if (max_size < 0) example::usage_error("framed_client", "--max-size: must be 0 or more");
-  if (options.values.count("fixed") && fixed < 1) example::usage_error("framed_client", "--fixed: must be at least 1");
+  if (count < 0) command_line.usage_error("--count: must be 0 or more");
+  if (max_size < 0) command_line.usage_error("--max-size: must be 0 or more");
+  if (options.values.count("fixed") && fixed < 1) command_line.usage_error("--fixed: must be at least 1");
 
   return example::run_client("framed_client", [&] {
     Framing framing = fixed > 0 ? Framing::fixed(std::size_t(fixed)) : Framing::length_prefixed(std::size_t(max_size));

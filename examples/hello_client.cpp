@@ -7,8 +7,8 @@
 #include "common/example.hpp"
 
 int main(int argc, char* argv[]) {
-  example::ClientCommandLine command_line("hello_client", "Prints the greeting, answers 'Olá também!'.", 1234);
-  example::ClientOptions options = command_line.parse_or_exit(argc, argv);
+  socketserver::ClientCommandLine command_line("hello_client", "Prints the greeting, answers 'Olá também!'.", 1234);
+  socketserver::ClientOptions options = command_line.parse_or_exit(argc, argv);
 
   return example::run_client("hello_client", [&] {
     example::Connection server(options.address);

@@ -11,14 +11,14 @@
 #include "common/example.hpp"
 
 int main(int argc, char* argv[]) {
-  example::ClientCommandLine command_line("log_client", "Sends each stdin line to a log server; Ctrl+X quits.", 5000);
+  socketserver::ClientCommandLine command_line("log_client", "Sends each stdin line to a log server; Ctrl+X quits.", 5000);
   command_line.allow_datagram();
-  example::ClientOptions options = command_line.parse_or_exit(argc, argv);
+  socketserver::ClientOptions options = command_line.parse_or_exit(argc, argv);
 
   return example::run_client("log_client", [&] {
     std::unique_ptr<example::Connection> stream;
     std::unique_ptr<example::DatagramClient> datagrams;
-    if (options.udp) datagrams = std::make_unique<example::DatagramClient>(options.address);
+    if (options.datagram) datagrams = std::make_unique<example::DatagramClient>(options.address);
     else stream = std::make_unique<example::Connection>(options.address);
     if (::isatty(0)) std::cout << "To quit, type Ctrl+X and Enter\n" << std::flush;
 

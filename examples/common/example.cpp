@@ -14,7 +14,6 @@
 #include <boost/asio/local/stream_protocol.hpp>
 
 namespace asio = boost::asio;
-namespace po = boost::program_options;
 using socketserver::Address;
 
 namespace example {
@@ -34,55 +33,9 @@ int serve(const std::string& program, const socketserver::ServerConfig& config,
   }
 }
 
-ClientCommandLine::ClientCommandLine(std::string program, std::string summary, std::uint16_t default_port)
-    : program_(std::move(program)), summary_(std::move(summary)), default_port_(default_port) {}
-
-ClientCommandLine& ClientCommandLine::allow_datagram() {
-  datagram_ = true;
-  return *this;
-}
-
 void usage_error(const std::string& program, const std::string& message) {
   std::cerr << program << ": error: " << message << std::endl;
   std::exit(2);
-}
-
-ClientOptions ClientCommandLine::parse_or_exit(int argc, const char* const argv[]) const {
-  po::options_description shared("Client options");
-  auto add = shared.add_options();
-  add("host", po::value<std::string>()->default_value("127.0.0.1"), "server host (name, IPv4 or IPv6)");
-  add("port", po::value<unsigned>()->default_value(default_port_), "server port");
-  add("unix", po::value<std::string>()->value_name("PATH"), "connect to a Unix-domain socket instead");
-  if (datagram_) add("udp", po::bool_switch(), "use datagrams (UDP, or Unix datagram with --unix)");
-  add("help", "show this help and exit");
-  add("version", "show the version and exit");
-  po::options_description everything;
-  everything.add(shared);
-  if (!own_.options().empty()) everything.add(own_);
-
-  ClientOptions options;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(everything).run(), options.values);
-    if (options.values.count("help")) {
-      std::cout << "Usage: " << program_ << " [options]\n" << summary_ << "\n\n" << everything;
-      std::exit(0);
-    }
-    if (options.values.count("version")) {
-      std::cout << socketserver::version_line(program_) << std::endl;
-      std::exit(0);
-    }
-    po::notify(options.values);
-  } catch (const po::error& e) {
-    usage_error(program_, e.what());
-  }
-  auto port = options.values["port"].as<unsigned>();
-  if (port == 0 || port > 65535) usage_error(program_, "--port: " + std::to_string(port) + " is not a port (1 to 65535)");
-  if (options.values.count("unix"))
-    options.address = Address::unix_socket(options.values["unix"].as<std::string>());
-  else
-    options.address = Address::inet(options.values["host"].as<std::string>(), static_cast<std::uint16_t>(port));
-  options.udp = datagram_ && options.values["udp"].as<bool>();
-  return options;
 }
 
 namespace {

@@ -1,5 +1,6 @@
-// What every example program shares: running a server the same way, and the client side
-// (command line, connection with rfile/wfile, datagrams). Kept out of the examples' own
+// What every example program shares besides its command line (ServerCommandLine and
+// ClientCommandLine, in the library): running a server the same way, and the client side
+// (connection with rfile/wfile, datagrams). Kept out of the examples' own
 // sources so that each of them reads as a short lesson.
 #pragma once
 
@@ -10,8 +11,7 @@
 #include <string_view>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/program_options.hpp>
-
+#include <socketserver/command_line.hpp>
 #include <socketserver/socketserver.hpp>
 
 namespace example {
@@ -21,32 +21,6 @@ namespace example {
 /// (`PROGRAM: what went wrong`) on stderr.
 int serve(const std::string& program, const socketserver::ServerConfig& config,
           socketserver::HandlerFactory factory);
-
-/// A client's parsed command line.
-struct ClientOptions {
-  socketserver::Address address;                  ///< --host/--port, or --unix
-  bool udp = false;                               ///< --udp (datagrams)
-  boost::program_options::variables_map values;   ///< every option, the program's own too
-};
-
-/// The options every example client shares: --host, --port, --unix, [--udp], --help,
-/// --version. A usage error is one line on stderr and exit status 2.
-class ClientCommandLine {
-public:
-  ClientCommandLine(std::string program, std::string summary, std::uint16_t default_port);
-  /// Offers --udp.
-  ClientCommandLine& allow_datagram();
-  /// The program's own options.
-  boost::program_options::options_description_easy_init add_options() { return own_.add_options(); }
-  /// Parses, or prints help/version (exit 0) or the error line (exit 2).
-  ClientOptions parse_or_exit(int argc, const char* const argv[]) const;
-
-private:
-  std::string program_, summary_;
-  std::uint16_t default_port_;
-  bool datagram_ = false;
-  boost::program_options::options_description own_{"Program options"};
-};
 
 /// Reports @p message as `PROGRAM: message` on stderr and exits with status 2.
 [[noreturn]] void usage_error(const std::string& program, const std::string& message);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <boost/asio/ip/address.hpp>
+#include <socketserver/command_line.hpp>
 
 #include "hardening_support.hpp"
 #include "servers.hpp"

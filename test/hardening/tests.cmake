@@ -8,6 +8,7 @@ socketserver_add_test(test_hardening_processes ${hardening_dir}/processes_test.c
 socketserver_add_test(test_hardening_flood ${hardening_dir}/flood_test.cpp
                       ${hardening_dir}/hardening_support.cpp LABELS hardening TIMEOUT 150)
 socketserver_add_test(test_hardening_access ${hardening_dir}/access_test.cpp
-                      ${hardening_dir}/hardening_support.cpp LABELS hardening TIMEOUT 60)
+                      ${hardening_dir}/hardening_support.cpp LABELS hardening TIMEOUT 60
+                      LIBRARIES socketserver::command_line)
 socketserver_add_test(test_hardening_examples ${hardening_dir}/examples_test.cpp
                       ${hardening_dir}/hardening_support.cpp LABELS hardening TIMEOUT 120)

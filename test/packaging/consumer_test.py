@@ -215,6 +215,15 @@ find_package(socketserver 0.99 CONFIG QUIET)
 if(socketserver_FOUND)
   message(FATAL_ERROR "find_package(socketserver 0.99) accepted version ${socketserver_VERSION}")
 endif()
+# The core links no Boost.Program_options: only socketserver::command_line brings it.
+get_target_property(core_links socketserver::socketserver INTERFACE_LINK_LIBRARIES)
+if(core_links MATCHES "program_options")
+  message(FATAL_ERROR "socketserver::socketserver links Program_options: ${core_links}")
+endif()
+get_target_property(command_line_links socketserver::command_line INTERFACE_LINK_LIBRARIES)
+if(NOT command_line_links MATCHES "Boost::program_options")
+  message(FATAL_ERROR "socketserver::command_line does not link Program_options: ${command_line_links}")
+endif()
 message(STATUS "probe: socketserver ${socketserver_VERSION}: @TARGETS@")
 """
 
@@ -223,15 +232,15 @@ def consumer_test(args):
     work = fresh_dir(args.work_dir)
     prefix = work / "prefix"
     run([args.cmake, "--install", args.build_dir, "--prefix", prefix])
-    for header in ("socketserver.hpp", "version.hpp", "stream_request_handler.hpp"):
+    for header in ("socketserver.hpp", "version.hpp", "stream_request_handler.hpp", "command_line.hpp"):
         if not (prefix / "include" / "socketserver" / header).is_file():
             fail(f"the install has no include/socketserver/{header}")
     if list(prefix.rglob("*.in")):
         fail(f"the install holds template files: {list(prefix.rglob('*.in'))}")
 
     # The package itself: version, targets, components, prefix.
-    targets = ["socketserver::socketserver"]
-    components = ["socketserver"]
+    targets = ["socketserver::socketserver", "socketserver::command_line"]
+    components = ["socketserver", "command_line"]
     if args.expect_handlers:
         targets.append("socketserver::handlers")
         components.append("handlers")
@@ -284,7 +293,8 @@ target_link_libraries(app PRIVATE @TARGETS@)
 def add_subdirectory_test(args):
     work = fresh_dir(args.work_dir)
     parent = fresh_dir(work / "parent")
-    targets = ["socketserver::socketserver"] + (["socketserver::handlers"] if args.expect_handlers else [])
+    targets = ["socketserver::socketserver", "socketserver::command_line"] + (
+        ["socketserver::handlers"] if args.expect_handlers else [])
     (parent / "CMakeLists.txt").write_text(
         PARENT_CMAKELISTS.replace("@SOURCE@", str(args.source_dir))
         .replace("@TARGETS@", " ".join(targets)))

@@ -1,12 +1,12 @@
 /// @file
-/// @brief The whole public API of the framework in one include.
+/// @brief The whole public API of the framework in one include (the command lines aside:
+/// `<socketserver/command_line.hpp>` with the `socketserver::command_line` CMake target).
 #pragma once
 
 #include "socketserver/address.hpp"
 #include "socketserver/base_request_handler.hpp"
 #include "socketserver/base_server.hpp"
 #include "socketserver/byte_order.hpp"
-#include "socketserver/command_line.hpp"
 #include "socketserver/datagram_request_handler.hpp"
 #include "socketserver/datagram_server.hpp"
 #include "socketserver/errors.hpp"

@@ -1,7 +1,7 @@
-// ServerCommandLine (issue 3): the options every example shares. Defaults, every option,
+// ServerCommandLine: the options every example server shares. Defaults, every option,
 // --config files, --help and --version, and bad values: one line naming the option, exit
 // status 2. parse() is used throughout; parse_or_exit() is checked in child processes.
-#define BOOST_TEST_MODULE command_line
+#define BOOST_TEST_MODULE cli_server
 #include <boost/test/unit_test.hpp>
 
 #include <sys/wait.h>
@@ -14,9 +14,11 @@
 #include <string>
 #include <vector>
 
-#include "test_support.hpp"
+#include "cli_support.hpp"
 
 using namespace socketserver;
+using cli_test::ConfigFile;
+using cli_test::expect_usage_error;
 namespace po = boost::program_options;
 
 namespace {
@@ -29,39 +31,14 @@ ServerCommandLine command_line(bool datagram = false) {
   return cli;
 }
 
-ParseOutcome parse(const ServerCommandLine& cli, std::vector<std::string> args) {
-  args.insert(args.begin(), "prog");
-  std::vector<const char*> argv;
-  for (const auto& arg : args) argv.push_back(arg.c_str());
-  argv.push_back(nullptr);
-  return cli.parse(static_cast<int>(args.size()), argv.data());
-}
-
 ParseOutcome parse(std::vector<std::string> args, bool datagram = false) {
-  return parse(command_line(datagram), std::move(args));
+  return cli_test::parse(command_line(datagram), std::move(args));
 }
 
 // Parses what must be accepted; fails the test with the message otherwise.
 ServerOptions accepted(std::vector<std::string> args, bool datagram = false) {
-  ParseOutcome outcome = parse(std::move(args), datagram);
-  BOOST_TEST_REQUIRE(outcome.options.has_value(), "refused: " << outcome.message);
-  return std::move(*outcome.options);
+  return cli_test::accepted(command_line(datagram), std::move(args));
 }
-
-// A usage error: exit status 2, nothing to run, one line "prog: error: ..." naming @p option.
-void expect_usage_error(const ParseOutcome& outcome, const std::string& option) {
-  BOOST_TEST(!outcome.options.has_value());
-  BOOST_TEST(outcome.exit_status == 2);
-  BOOST_TEST(outcome.message.rfind("prog: error: ", 0) == 0, outcome.message);
-  BOOST_TEST(outcome.message.find('\n') == std::string::npos, "more than one line: " << outcome.message);
-  BOOST_TEST(outcome.message.find(option) != std::string::npos, "'" << option << "' not named in: " << outcome.message);
-}
-
-struct ConfigFile {
-  test_support::TempDir dir;
-  std::string path = dir.file("server.conf");
-  explicit ConfigFile(const std::string& text) { std::ofstream(path) << text; }
-};
 
 } // namespace
 
@@ -79,6 +56,10 @@ BOOST_AUTO_TEST_CASE(defaults) {
   BOOST_TEST(config.request_timeout->count() == ServerCommandLine::default_timeout_seconds);
   BOOST_TEST(config.backlog == int(boost::asio::socket_base::max_listen_connections));
   BOOST_TEST(!options.verbose);
+  BOOST_TEST(config.max_connections == ServerCommandLine::default_max_connections);
+  BOOST_TEST(config.max_connections == 256u);
+  BOOST_TEST(config.reply_rate_limit == 0.0);  // a stream-only program has no --reply-rate
+  BOOST_TEST(accepted({}, true).config.reply_rate_limit == 100.0);  // on by default with --udp offered
 }
 
 BOOST_AUTO_TEST_CASE(every_option) {
@@ -142,11 +123,11 @@ BOOST_AUTO_TEST_CASE(udp_where_offered) {
 BOOST_AUTO_TEST_CASE(program_options) {
   ServerCommandLine cli = command_line();
   cli.add_options()("greeting", po::value<std::string>()->default_value("hello"), "what to say");
-  ParseOutcome outcome = parse(cli, {"--greeting", "bonjour", "--port", "7"});
+  ParseOutcome outcome = cli_test::parse(cli, {"--greeting", "bonjour", "--port", "7"});
   BOOST_TEST_REQUIRE(outcome.options.has_value(), outcome.message);
   BOOST_TEST(outcome.options->values["greeting"].as<std::string>() == "bonjour");
-  BOOST_TEST(parse(cli, {"--help"}).message.find("--greeting") != std::string::npos);
-  BOOST_TEST(parse(cli, {}).options->values["greeting"].as<std::string>() == "hello");
+  BOOST_TEST(cli_test::parse(cli, {"--help"}).message.find("--greeting") != std::string::npos);
+  BOOST_TEST(cli_test::parse(cli, {}).options->values["greeting"].as<std::string>() == "hello");
 }
 
 BOOST_AUTO_TEST_CASE(the_config_is_ready_for_make_server) {
@@ -275,6 +256,166 @@ BOOST_AUTO_TEST_CASE(drain_timeout_and_allow) {
   expect_usage_error(parse({"--drain-timeout", "-1"}), "--drain-timeout");
   expect_usage_error(parse({"--drain-timeout", "later"}), "--drain-timeout");
   expect_usage_error(parse({"--allow", "not-a-network"}), "--allow");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(limits)
+
+BOOST_AUTO_TEST_CASE(max_connections) {
+  BOOST_TEST(accepted({"--max-connections", "10"}).config.max_connections == 10u);
+  BOOST_TEST(accepted({"--max-connections", "0"}).config.max_connections == 0u);  // no limit
+  BOOST_TEST(accepted({"--max-connections", "1048576"}).config.max_connections == 1048576u);
+  expect_usage_error(parse({"--max-connections", "1048577"}), "--max-connections");
+  expect_usage_error(parse({"--max-connections=-1"}), "--max-connections");
+  expect_usage_error(parse({"--max-connections", "many"}), "--max-connections");
+  BOOST_TEST(parse({"--help"}).message.find("--max-connections") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(reply_rate_where_datagrams_are_offered) {
+  BOOST_TEST(accepted({"--reply-rate", "5"}, true).config.reply_rate_limit == 5.0);
+  BOOST_TEST(accepted({"--reply-rate", "0"}, true).config.reply_rate_limit == 0.0);  // off
+  BOOST_TEST(accepted({"--udp", "--reply-rate", "1000000"}, true).config.reply_rate_limit == 1e6);
+  expect_usage_error(parse({"--reply-rate", "1000001"}, true), "--reply-rate");
+  expect_usage_error(parse({"--reply-rate=-5"}, true), "--reply-rate");
+  expect_usage_error(parse({"--reply-rate", "2.5"}, true), "--reply-rate");
+  expect_usage_error(parse({"--reply-rate", "5"}), "reply-rate");  // no datagrams, no --reply-rate
+  BOOST_TEST(parse({"--help"}, true).message.find("--reply-rate") != std::string::npos);
+  BOOST_TEST(parse({"--help"}).message.find("--reply-rate") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(workers_are_bounded) {
+  BOOST_TEST(accepted({"--workers", "1024"}).config.workers == 1024u);
+  expect_usage_error(parse({"--workers", "1025"}), "--workers");
+  expect_usage_error(parse({"--workers", "100000"}), "--workers");
+  expect_usage_error(parse({"--workers", "99999999999"}), "--workers");  // beyond unsigned
+}
+
+BOOST_AUTO_TEST_CASE(max_children_is_bounded) {
+  BOOST_TEST(accepted({"--max-children", "1024"}).config.max_children == 1024u);
+  expect_usage_error(parse({"--max-children", "1025"}), "--max-children");
+}
+
+BOOST_AUTO_TEST_CASE(backlog_is_bounded) {
+  BOOST_TEST(accepted({"--backlog", "65535"}).config.backlog == 65535);
+  expect_usage_error(parse({"--backlog", "65536"}), "--backlog");
+  expect_usage_error(parse({"--backlog=-1"}), "--backlog");
+}
+
+BOOST_AUTO_TEST_CASE(durations_the_clock_cannot_hold_are_refused) {
+  for (const char* option : {"--timeout", "--drain-timeout"}) {
+    BOOST_TEST_CONTEXT(option) {
+      for (const char* value : {"1e10", "1e300", "31536001", "1e-300", "0.0001", "-0.5", "nan", "inf", "-inf"})
+        expect_usage_error(parse({option, value}), option);
+    }
+  }
+  // The edges of what is accepted: a millisecond and a year.
+  BOOST_TEST(accepted({"--timeout", "0.001"}).config.request_timeout->count() == 0.001);
+  BOOST_TEST(accepted({"--timeout", "31536000"}).config.request_timeout->count() == 31536000.0);
+  BOOST_TEST(accepted({"--drain-timeout", "31536000"}).config.drain_timeout->count() == 31536000.0);
+  BOOST_TEST(accepted({"--drain-timeout", "0"}).config.drain_timeout->count() == 0.0);  // cut at once
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(addresses)
+
+BOOST_AUTO_TEST_CASE(a_bracketed_ipv6_host_is_accepted) {
+  BOOST_TEST(accepted({"--host", "[::1]", "--port", "80"}).config.address == Address::inet("::1", 80));
+  BOOST_TEST(accepted({"--host", "::1"}).config.address.to_string() == "[::1]:9999");
+  for (const char* host : {"[::1", "::1]", "[]", "[1.2.3.4]", "[localhost]", "[[::1]]"})
+    expect_usage_error(parse({"--host", host}), "--host");
+}
+
+BOOST_AUTO_TEST_CASE(a_unix_path_too_long_for_the_socket_is_refused) {
+  std::string longest = "/" + std::string(106, 'a');  // 107 bytes: sun_path less its NUL
+  BOOST_TEST(accepted({"--unix", longest}).config.address == Address::unix_socket(longest));
+  std::string too_long = longest + "a";
+  ParseOutcome outcome = parse({"--unix", too_long});
+  expect_usage_error(outcome, "--unix");
+  BOOST_TEST(outcome.message.find(too_long) != std::string::npos, outcome.message);
+  expect_usage_error(parse({"--unix", "/tmp/" + std::string(200, 'x')}), "--unix");
+}
+
+BOOST_AUTO_TEST_CASE(control_characters_in_a_value_are_escaped) {
+  ParseOutcome outcome = parse({"--mode", "a\nb\x1b[2J"});
+  expect_usage_error(outcome, "--mode");
+  BOOST_TEST(outcome.message.find("a\\nb\\x1b[2J") != std::string::npos, outcome.message);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(program_options_and_versions)
+
+BOOST_AUTO_TEST_CASE(the_programs_unsigned_options_refuse_negative_numbers_too) {
+  ServerCommandLine cli = command_line();
+  cli.add_options()("count", po::value<unsigned>()->default_value(1), "how many");
+  expect_usage_error(cli_test::parse(cli, {"--count=-2"}), "--count");
+  expect_usage_error(cli_test::parse(cli, {"--count", "2", "extra"}), "'extra'");
+}
+
+BOOST_AUTO_TEST_CASE(help_shows_two_groups_without_stray_blank_lines) {
+  ServerCommandLine cli = command_line(true);
+  cli.add_options()("greeting", po::value<std::string>()->default_value("hello"), "what to say");
+  std::string help = cli_test::parse(cli, {"--help"}).message;
+  BOOST_TEST(help.find("\n\n\n") == std::string::npos, help);
+  BOOST_TEST(!help.ends_with("\n\n"), help);
+  BOOST_TEST(help.starts_with("Usage: prog [options]\nA test server.\n\nServer options:\n"), help);
+  std::size_t own = help.find("\n\nprog options:\n  --greeting");
+  BOOST_TEST_REQUIRE(own != std::string::npos, help);
+  BOOST_TEST(help.find("--help") < own);     // --help and --version belong to the shared group
+  BOOST_TEST(help.find("--version") < own);
+  // Without options of its own, the program's group is not shown at all.
+  std::string plain = parse({"--help"}).message;
+  BOOST_TEST(plain.find("prog options") == std::string::npos, plain);
+  BOOST_TEST(plain.find("\n\n\n") == std::string::npos, plain);
+  BOOST_TEST(!plain.ends_with("\n\n"), plain);
+}
+
+BOOST_AUTO_TEST_CASE(the_timeout_is_described_as_a_deadline_per_call) {
+  std::string help = parse({"--help"}).message;
+  BOOST_TEST(help.find("inactivity") == std::string::npos, help);
+  BOOST_TEST(help.find("each read or write call") != std::string::npos, help);
+}
+
+BOOST_AUTO_TEST_CASE(the_programs_own_version_is_shown_beside_the_librarys) {
+  ServerCommandLine cli = command_line();
+  cli.version("2.4.1");
+  BOOST_TEST(cli.program_version() == "2.4.1");
+  ParseOutcome outcome = cli_test::parse(cli, {"--version"});
+  BOOST_TEST(outcome.exit_status == 0);
+  BOOST_TEST(outcome.message == "prog 2.4.1 (socketserver " + std::string(version) + ")\n");
+  BOOST_TEST(cli.version_line() == "prog 2.4.1 (socketserver " + std::string(version) + ")");
+  // Unset, the program is shown as the library's own (as the examples are).
+  BOOST_TEST(command_line().version_line() == "prog (socketserver) " + std::string(version));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(config_file_lines)
+
+BOOST_AUTO_TEST_CASE(an_error_names_the_file_and_the_line) {
+  using cli_test::expect_error_at_line;
+  expect_error_at_line(command_line(), "# settings\n\nport = 80\nmode = sideways\n", 4, "--mode");
+  expect_error_at_line(command_line(), "port = 80\nworkers = none\n", 2, "--workers");  // malformed
+  expect_error_at_line(command_line(), "port = 80\n\nworkers = -1\n", 3, "--workers");  // negative
+  expect_error_at_line(command_line(), "port = 80\ncolour = red\n", 2, "colour");        // unknown
+  expect_error_at_line(command_line(), "timeout = 1e300\n", 1, "--timeout");               // too long
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_value_from_the_command_line_is_not_blamed_on_the_file) {
+  ConfigFile file("timeout = 5\n");
+  ParseOutcome outcome = parse({"--config", file.path, "--timeout", "1e10"});
+  expect_usage_error(outcome, "--timeout");
+  BOOST_TEST(outcome.message.find(file.path) == std::string::npos, outcome.message);
+}
+
+BOOST_AUTO_TEST_CASE(durations_and_bounds_apply_to_the_file_too) {
+  expect_usage_error(parse({"--config", ConfigFile("timeout = 1e300\n").path}), "--timeout");
+  expect_usage_error(parse({"--config", ConfigFile("workers = 100000\n").path}), "--workers");
+  expect_usage_error(parse({"--config", ConfigFile("max-connections = 2000000\n").path}), "--max-connections");
+  BOOST_TEST(accepted({"--config", ConfigFile("max-connections = 7\nreply-rate = 3\n").path}, true)
+                 .config.reply_rate_limit == 3.0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

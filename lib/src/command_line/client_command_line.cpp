@@ -1,0 +1,52 @@
+#include "socketserver/client_command_line.hpp"
+
+#include "option_values.hpp"
+#include "parse_steps.hpp"
+
+namespace po = boost::program_options;
+
+namespace socketserver {
+
+using namespace command_line_detail;
+
+ClientCommandLine::ClientCommandLine(std::string program, std::string summary, std::uint16_t default_port)
+    : CommandLine(std::move(program), std::move(summary)), default_port_(default_port) {}
+
+ClientCommandLine& ClientCommandLine::allow_datagram() {
+  datagram_ = true;
+  return *this;
+}
+
+ClientCommandLine& ClientCommandLine::version(std::string program_version) {
+  set_version(std::move(program_version));
+  return *this;
+}
+
+po::options_description ClientCommandLine::shared_options() const {
+  po::options_description shared("Client options");
+  auto add = shared.add_options();
+  add("host", po::value<std::string>()->default_value("127.0.0.1")->value_name("HOST"), "server host (name, IPv4 or IPv6)");
+  add("port", po::value<unsigned>()->default_value(default_port_)->value_name("PORT"), "server port");
+  add("unix", po::value<std::string>()->value_name("PATH"), "connect to a Unix-domain socket instead");
+  if (datagram_) add("udp", po::bool_switch(), "use datagrams (UDP, or Unix datagram with --unix)");
+  return shared;
+}
+
+ClientParseOutcome ClientCommandLine::parse(int argc, const char* const argv[]) const {
+  return parse_with<ClientOptions>(*this, argc, argv, shared_options(),
+                                   [this](const po::variables_map& values) { return interpret(values); });
+}
+
+ClientOptions ClientCommandLine::parse_or_exit(int argc, const char* const argv[]) const {
+  return options_or_exit(parse(argc, argv));
+}
+
+ClientOptions ClientCommandLine::interpret(const po::variables_map& values) const {
+  ClientOptions options;
+  options.address = address(values, 1);
+  options.datagram = datagram_ && values["udp"].as<bool>();
+  options.values = values;
+  return options;
+}
+
+} // namespace socketserver

@@ -1,0 +1,103 @@
+#include "socketserver/server_command_line.hpp"
+
+#include <vector>
+
+#include "option_values.hpp"
+#include "parse_steps.hpp"
+#include "usage_error.hpp"
+
+namespace po = boost::program_options;
+
+namespace socketserver {
+
+using namespace command_line_detail;
+
+ServerCommandLine::ServerCommandLine(std::string program, std::string summary, std::uint16_t default_port)
+    : CommandLine(std::move(program), std::move(summary)), default_port_(default_port) {}
+
+ServerCommandLine& ServerCommandLine::allow_datagram() {
+  datagram_ = true;
+  return *this;
+}
+
+ServerCommandLine& ServerCommandLine::version(std::string program_version) {
+  set_version(std::move(program_version));
+  return *this;
+}
+
+po::options_description ServerCommandLine::shared_options() const {
+  po::options_description shared("Server options");
+  auto add = shared.add_options();
+  add("host", po::value<std::string>()->default_value("127.0.0.1")->value_name("HOST"), "address to listen on (name, IPv4 or IPv6)");
+  add("port", po::value<unsigned>()->default_value(default_port_)->value_name("PORT"), "port to listen on (0: any free port)");
+  add("unix", po::value<std::string>()->value_name("PATH"), "listen on a Unix-domain socket instead");
+  if (datagram_) add("udp", po::bool_switch(), "serve datagrams (UDP, or Unix datagram with --unix)");
+  add("mode", po::value<std::string>()->default_value("sync")->value_name("MODE"), "sync | threading | forking | pool");
+  add("workers", po::value<unsigned>()->value_name("N"), "worker threads in pool mode, at most 1024 (default: cores, at least 4)");
+  add("max-children", po::value<unsigned>()->default_value(40)->value_name("N"),
+      "child processes alive at once in forking mode (at most 1024)");
+  add("max-connections", po::value<unsigned>()->default_value(default_max_connections)->value_name("N"),
+      "stream connections open at once; at the limit the server stops accepting (0: no limit)");
+  if (datagram_)
+    add("reply-rate", po::value<unsigned>()->default_value(default_reply_rate)->value_name("N"),
+        "datagram replies per second to one source address; more are dropped (0: no limit)");
+  add("timeout", po::value<double>()->default_value(default_timeout_seconds)->value_name("SECS"),
+      "deadline for each read or write call on a connection: a call that has not finished by then ends "
+      "the connection (0: none; at most a year)");
+  add("drain-timeout", po::value<double>()->default_value(default_drain_timeout_seconds)->value_name("SECS"),
+      "on SIGINT/SIGTERM, time in-flight requests get to finish before they are cut (0: cut at once)");
+  add("backlog", po::value<unsigned>()->value_name("N"), "listen() backlog, at most 65535 (default: system maximum)");
+  add("allow", po::value<std::vector<std::string>>()->composing()->value_name("CIDR"),
+      "accept only clients from this network, e.g. 127.0.0.0/8 or ::1/128 (repeatable; default: all)");
+  add("verbose", po::bool_switch(), "log each request on stderr");
+  add("config", po::value<std::string>()->value_name("FILE"), "read options from FILE (name = value lines)");
+  return shared;
+}
+
+ParseOutcome ServerCommandLine::parse(int argc, const char* const argv[]) const {
+  return parse_with<ServerOptions>(*this, argc, argv, shared_options(),
+                                   [this](const po::variables_map& values) { return interpret(values); });
+}
+
+ServerOptions ServerCommandLine::parse_or_exit(int argc, const char* const argv[]) const {
+  return options_or_exit(parse(argc, argv));
+}
+
+ServerOptions ServerCommandLine::interpret(const po::variables_map& values) const {
+  ServerOptions options;
+  ServerConfig& config = options.config;
+  config.address = address(values, 0);
+  config.datagram = datagram_ && values["udp"].as<bool>();
+  try {
+    config.mode = parse_mode(values["mode"].as<std::string>());
+  } catch (const std::invalid_argument& e) {
+    throw UsageError("mode", e.what());
+  }
+
+  if (values.count("workers")) config.workers = bounded(values, "workers", 1, most_workers);
+  config.max_children = bounded(values, "max-children", 1, most_children);
+  config.max_connections = bounded(values, "max-connections", 0, most_connections);
+  if (datagram_) config.reply_rate_limit = bounded(values, "reply-rate", 0, most_reply_rate);
+  if (values.count("backlog")) config.backlog = static_cast<int>(bounded(values, "backlog", 1, most_backlog));
+
+  config.request_timeout = duration(values, "timeout", shortest_duration_seconds, longest_duration_seconds);
+  // 0 cuts in-flight requests at once: a drain of no time, not "no drain limit".
+  config.drain_timeout =
+      duration(values, "drain-timeout", shortest_duration_seconds, longest_duration_seconds).value_or(Seconds(0));
+
+  if (values.count("allow")) {
+    for (const std::string& cidr : values["allow"].as<std::vector<std::string>>()) {
+      try {
+        config.allowed_networks.add(cidr);
+      } catch (const std::invalid_argument& e) {
+        throw UsageError("allow", e.what());
+      }
+    }
+  }
+  options.verbose = values["verbose"].as<bool>();
+  config.log_requests = options.verbose;
+  options.values = values;
+  return options;
+}
+
+} // namespace socketserver
