@@ -38,7 +38,7 @@ BaseServer::BaseServer(Address address, HandlerFactory factory)
       server_address_(std::move(address)),
       factory_(std::move(factory)),
       active_connections_(std::make_unique<detail::ActiveConnections>()),
-      multiplexed_(std::make_unique<detail::MultiplexedConnections>(loop_context_, *this)) {
+      multiplexed_(std::make_unique<detail::MultiplexedConnections>(loop_context_, *this, *active_connections_)) {
   ignore_sigpipe();
   // Asio makes a context's reactor (an epoll and an eventfd descriptor) when its first
   // socket is made. Make it now, so that running out of descriptors later under load

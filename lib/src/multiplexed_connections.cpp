@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/system/system_error.hpp>
 
+#include "active_connections.hpp"
 #include "move_socket.hpp"
 #include "socketserver/detail/deadline.hpp"
 #include "socketserver/base_server.hpp"
@@ -19,10 +20,12 @@ struct MultiplexedConnections::Connection {
   std::unique_ptr<MessageRequestHandler> handler;
   boost::asio::steady_timer idle_timer;
   Clock::time_point last_active = Clock::now();
+  std::optional<ActiveConnections::Id> active;  // so that a drain's cut reaches it too
 };
 
-MultiplexedConnections::MultiplexedConnections(boost::asio::io_context& loop, BaseServer& server)
-    : loop_(loop), server_(server) {}
+MultiplexedConnections::MultiplexedConnections(boost::asio::io_context& loop, BaseServer& server,
+                                               ActiveConnections& active)
+    : loop_(loop), server_(server), active_(active) {}
 
 MultiplexedConnections::~MultiplexedConnections() {
   for (auto& [id, connection] : connections_) {
@@ -37,9 +40,10 @@ void MultiplexedConnections::adopt(Request request, std::unique_ptr<MessageReque
 
   Id id = next_id_++;
   auto owned = std::make_unique<Connection>(
-      Connection{std::move(request), std::move(handler), boost::asio::steady_timer(loop_)});
+      Connection{std::move(request), std::move(handler), boost::asio::steady_timer(loop_), Clock::now(), std::nullopt});
   Connection& connection = *connections_.emplace(id, std::move(owned)).first->second;
   try {
+    connection.active = active_.add(connection.request.connection->native_handle());
     connection.handler->bind(connection.request, server_);
     connection.handler->setup();
   } catch (...) {
@@ -128,6 +132,7 @@ void MultiplexedConnections::end(Id id, bool call_finish) {
   std::unique_ptr<Connection> connection = std::move(found->second);
   connections_.erase(found);
   connection->idle_timer.cancel();
+  if (connection->active) active_.remove(*connection->active);
   if (call_finish) {
     try {
       connection->handler->finish();

@@ -21,6 +21,8 @@ class MessageRequestHandler;
 
 namespace socketserver::detail {
 
+class ActiveConnections;
+
 /// Connections waiting on the request loop for their next message. Each is served by its
 /// MessageRequestHandler whenever it has bytes to read, in the loop's thread; it ends when
 /// the handler says so, at end of stream, on an error (reported to the server's
@@ -32,7 +34,8 @@ public:
   using Clock = std::chrono::steady_clock;
 
   /// Connections wait on @p loop; @p server's hooks end them and hear of their errors.
-  MultiplexedConnections(boost::asio::io_context& loop, BaseServer& server);
+  /// While served, connections are registered in @p active (for the drain's cut).
+  MultiplexedConnections(boost::asio::io_context& loop, BaseServer& server, ActiveConnections& active);
   /// Closes the connections left, without calling any hook: the server is going away.
   ~MultiplexedConnections();
   MultiplexedConnections(const MultiplexedConnections&) = delete;
@@ -62,6 +65,7 @@ private:
 
   boost::asio::io_context& loop_;
   BaseServer& server_;
+  ActiveConnections& active_;
   std::unordered_map<Id, std::unique_ptr<Connection>> connections_;
   Id next_id_ = 0;
 };
