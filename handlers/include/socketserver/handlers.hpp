@@ -1,9 +1,11 @@
 /// @file
-/// @brief Every bundled handler in one include: echo, discard, daytime, time, chargen,
-/// uppercase chat, message log, greeting, file transfer and framed echo.
+/// @brief Every bundled handler in one include: the classic small services (echo,
+/// discard, daytime, time, chargen), file transfer, framed echo and the tutorials' chat,
+/// message log and greeting.
 #pragma once
 
 #include "socketserver/handlers/chargen.hpp"
+#include "socketserver/handlers/clock.hpp"
 #include "socketserver/handlers/daytime.hpp"
 #include "socketserver/handlers/discard.hpp"
 #include "socketserver/handlers/echo.hpp"
