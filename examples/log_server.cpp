@@ -5,12 +5,37 @@
 //
 //   log_server --port 5000 --mode forking     then: log_client --port 5000
 //   log_server --port 5000 --udp              then: log_client --port 5000 --udp
-#include <socketserver/handlers.hpp>
+#include <string>
+
+#include <socketserver/socketserver.hpp>
 
 #include "common/example.hpp"
+#include "common/print_lines.hpp"
 
 using namespace socketserver;
-using namespace socketserver::handlers;
+using example::print_line;
+using example::without_newline;
+
+// Over a connection: each piece of data as it arrives (one read of up to 1024 bytes, like
+// recv(1024)), until the client closes. Sends nothing back.
+class MessageLogHandler : public StreamRequestHandler {
+public:
+  void handle() override {
+    const std::string client = client_address().to_string();
+    print_line("Connected by " + client);
+    for (std::string data = rfile.read(1024); !data.empty(); data = rfile.read(1024))
+      print_line(client + " " + std::string(without_newline(data)));
+    print_line("Closing connection from " + client);
+  }
+};
+
+// Over datagrams: request().packet is the datagram.
+class MessageLogDatagramHandler : public DatagramRequestHandler {
+public:
+  void handle() override {
+    print_line(client_address().to_string() + " " + std::string(without_newline(request().packet)));
+  }
+};
 
 int main(int argc, char* argv[]) {
   ServerCommandLine command_line("log_server", "Prints every message received, with the client's address.", 5000);

@@ -1,7 +1,6 @@
 /// @file
 /// @brief Every bundled handler in one include: the classic small services (echo,
-/// discard, daytime, time, chargen), file transfer, framed echo and the tutorials' chat,
-/// message log and greeting.
+/// discard, daytime, time, chargen), file transfer and framed echo.
 #pragma once
 
 #include "socketserver/handlers/chargen.hpp"
@@ -11,8 +10,4 @@
 #include "socketserver/handlers/echo.hpp"
 #include "socketserver/handlers/file_send.hpp"
 #include "socketserver/handlers/framed_echo.hpp"
-#include "socketserver/handlers/greeting.hpp"
-#include "socketserver/handlers/message_log.hpp"
-#include "socketserver/handlers/output.hpp"
 #include "socketserver/handlers/time_protocol.hpp"
-#include "socketserver/handlers/uppercase.hpp"

@@ -1,10 +1,10 @@
-#include "socketserver/handlers/output.hpp"
+#include "print_lines.hpp"
 
 #include <cstdio>
 #include <mutex>
 #include <string>
 
-namespace socketserver::handlers {
+namespace example {
 
 void print_line(std::string_view line) {
   static std::mutex mutex;
@@ -16,14 +16,10 @@ void print_line(std::string_view line) {
   std::fflush(stdout);
 }
 
-LineSink stdout_sink() {
-  return [](std::string_view line) { print_line(line); };
-}
-
 std::string_view without_newline(std::string_view text) noexcept {
   if (text.ends_with("\r\n")) text.remove_suffix(2);
   else if (text.ends_with('\n')) text.remove_suffix(1);
   return text;
 }
 
-} // namespace socketserver::handlers
+} // namespace example
