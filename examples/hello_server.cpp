@@ -1,5 +1,5 @@
 // hello_server: the greeting tutorial. Each client gets "Olá!" — text sent as UTF-8
-// bytes, no newline — and the server prints the client's answer (one recv(2048)).
+// bytes, no newline — and the server prints "HOST:PORT ANSWER" (one recv(2048)).
 //
 //   hello_server --port 1234        then: hello_client --port 1234
 #include <string>
@@ -18,7 +18,9 @@ public:
   void handle() override {
     wfile.write("Olá!");                    // conn.send("Olá!".encode("utf-8"))
     std::string answer = rfile.read(2048);  // dados = conn.recv(2048)
-    if (!answer.empty()) example::print_line(example::without_newline(answer));
+    // Printed after the client's address, line by line, control bytes escaped: the
+    // client's text can neither forge a log line nor drive the operator's terminal.
+    if (!answer.empty()) example::print_line(example::client_lines(client_address().to_string() + " ", answer));
   }
 };
 

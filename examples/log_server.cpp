@@ -13,8 +13,8 @@
 #include "common/print_lines.hpp"
 
 using namespace socketserver;
+using example::client_lines;
 using example::print_line;
-using example::without_newline;
 
 // Over a connection: each piece of data as it arrives (one read of up to 1024 bytes, like
 // recv(1024)), until the client closes. Sends nothing back.
@@ -24,7 +24,7 @@ public:
     const std::string client = client_address().to_string();
     print_line("Connected by " + client);
     for (std::string data = rfile.read(1024); !data.empty(); data = rfile.read(1024))
-      print_line(client + " " + std::string(without_newline(data)));
+      print_line(client_lines(client + " ", data));
     print_line("Closing connection from " + client);
   }
 };
@@ -33,7 +33,7 @@ public:
 class MessageLogDatagramHandler : public DatagramRequestHandler {
 public:
   void handle() override {
-    print_line(client_address().to_string() + " " + std::string(without_newline(request().packet)));
+    print_line(client_lines(client_address().to_string() + " ", request().packet));
   }
 };
 
@@ -43,7 +43,9 @@ int main(int argc, char* argv[]) {
   ServerOptions options = command_line.parse_or_exit(argc, argv);
 
   // Every line goes through print_line(): written whole and flushed at once, so lines of
-  // concurrent clients never mix, and forked children's lines are never lost.
+  // concurrent clients never mix, and forked children's lines are never lost. What a
+  // client sent goes through client_lines(): each line starts with the client's address
+  // and shows control bytes escaped, so no client can forge a line or drive the terminal.
   HandlerFactory factory =
       options.config.datagram ? handler<MessageLogDatagramHandler>() : handler<MessageLogHandler>();
   return example::serve("log_server", options.config, factory);

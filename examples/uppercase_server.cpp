@@ -23,7 +23,7 @@ using example::OperatorConsole;
 // or, with a console, with what the operator types. False once the operator's input ended.
 template <class Handler>
 bool answer(Handler& handler, OperatorConsole* console, std::string_view text) {
-  std::string line = handler.client_address().to_string() + " wrote: " + std::string(example::without_newline(text));
+  std::string line = example::client_lines(handler.client_address().to_string() + " wrote: ", text);
   if (!console) {
     example::print_line(line);
     handler.wfile.write(example::to_upper_utf8(text));

@@ -43,3 +43,20 @@ BOOST_AUTO_TEST_CASE(log_lines_lose_one_line_ending) {
   BOOST_TEST(without_newline("") == "");
 }
 
+
+BOOST_AUTO_TEST_CASE(client_text_becomes_lines_that_start_with_the_client) {
+  // Ordinary text prints as it always did.
+  BOOST_TEST(client_lines("1.2.3.4:5 ", "olá, ação\n") == "1.2.3.4:5 olá, ação");
+  BOOST_TEST(client_lines("1.2.3.4:5 ", "tab\there\r\n") == "1.2.3.4:5 tab\there");
+  BOOST_TEST(client_lines("1.2.3.4:5 ", "\n") == "1.2.3.4:5 ");
+  BOOST_TEST(client_lines("1.2.3.4:5 ", "back\\slash") == "1.2.3.4:5 back\\slash");
+  // Each line of a piece gets the prefix: no line of the client's own.
+  BOOST_TEST(client_lines("1.2.3.4:5 wrote: ", "hello\n127.0.0.1:1234 wrote: FORGED admin logged in\n") ==
+             "1.2.3.4:5 wrote: hello\n1.2.3.4:5 wrote: 127.0.0.1:1234 wrote: FORGED admin logged in");
+  BOOST_TEST(client_lines("P ", "a\r\nb\n\nc") == "P a\nP b\nP \nP c");
+  // Control bytes, DEL, C1 and invalid UTF-8 are shown, not sent to the terminal.
+  BOOST_TEST(client_lines("P ", "\x1b]0;owned\x07\x1b[2J") == "P \\x1b]0;owned\\x07\\x1b[2J");
+  BOOST_TEST(client_lines("P ", "cr\rover") == "P cr\\rover");
+  BOOST_TEST(client_lines("P ", "del\x7f c1\xc2\x9b bad\xff\xc3") == "P del\\x7f c1\\xc2\\x9b bad\\xff\\xc3");
+  BOOST_TEST(client_lines("P ", std::string("nul\0end", 7)) == "P nul\\x00end");
+}

@@ -11,3 +11,5 @@ socketserver_add_test(test_hardening_access ${hardening_dir}/access_test.cpp
                       ${hardening_dir}/hardening_support.cpp LABELS hardening TIMEOUT 60)
 socketserver_add_test(test_hardening_examples ${hardening_dir}/examples_test.cpp
                       ${hardening_dir}/hardening_support.cpp LABELS hardening TIMEOUT 120)
+socketserver_add_test(test_hardening_client_text ${hardening_dir}/client_text_test.cpp
+                      ${hardening_dir}/hardening_support.cpp LABELS hardening TIMEOUT 120)
