@@ -10,4 +10,5 @@
 #include "socketserver/handlers/echo.hpp"
 #include "socketserver/handlers/file_send.hpp"
 #include "socketserver/handlers/framed_echo.hpp"
+#include "socketserver/handlers/open_file.hpp"
 #include "socketserver/handlers/time_protocol.hpp"
