@@ -49,6 +49,12 @@ private:
   }
 }
 
+// A file is first only looked at: an O_PATH descriptor runs no driver's open() and never
+// blocks, so a device node (a tape that rewinds, a watchdog that arms), a FIFO or a socket
+// is refused without being opened. Only a regular file is then opened for reading.
+constexpr int look_flags = O_PATH | O_CLOEXEC;
+constexpr int read_flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+
 // Checks the descriptor is a regular file and wraps it.
 OpenFile regular_file(Descriptor& fd) {
   struct stat status {};
@@ -57,7 +63,18 @@ OpenFile regular_file(Descriptor& fd) {
   return OpenFile(fd.release(), static_cast<std::uint64_t>(status.st_size));
 }
 
-constexpr int open_flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;  // a FIFO must not block us
+// Opens the file that @p looked (an O_PATH descriptor) stands for, if it is a regular file.
+OpenFile open_looked_at(const Descriptor& looked) {
+  struct stat status {};
+  if (::fstat(looked.get(), &status) != 0) refuse(errno);
+  if (!S_ISREG(status.st_mode)) throw FileRefused("not a regular file");
+  // Through /proc/self/fd: the very inode checked, whatever has become of its name since.
+  std::string self = "/proc/self/fd/" + std::to_string(looked.get());
+  Descriptor fd(::open(self.c_str(), read_flags));
+  if (fd.get() < 0 && errno == ENOENT) throw FileRefused("cannot reopen the file (is /proc mounted?)");
+  if (fd.get() < 0) refuse(errno);
+  return regular_file(fd);
+}
 
 // What a name may look like before the file system is asked at all.
 void check_name(std::string_view name) {
@@ -81,9 +98,9 @@ OpenFile open_beneath_by_path(const std::filesystem::path& root, std::string_vie
   if (error) refuse(error.value());
   auto relative = real_file.lexically_relative(real_root);
   if (relative.empty() || *relative.begin() == "..") throw FileRefused("name escapes the root");
-  Descriptor fd(::open(real_file.c_str(), open_flags | O_NOFOLLOW));
-  if (fd.get() < 0) refuse(errno);
-  return regular_file(fd);
+  Descriptor looked(::open(real_file.c_str(), look_flags | O_NOFOLLOW));
+  if (looked.get() < 0) refuse(errno);
+  return open_looked_at(looked);
 }
 
 } // namespace
@@ -119,9 +136,9 @@ void OpenFile::send_to(ByteWriter& writer, std::string_view header) const {
 }
 
 OpenFile open_regular_file(const std::filesystem::path& path) {
-  Descriptor fd(::open(path.c_str(), open_flags));
-  if (fd.get() < 0) refuse(errno);
-  return regular_file(fd);
+  Descriptor looked(::open(path.c_str(), look_flags));
+  if (looked.get() < 0) refuse(errno);
+  return open_looked_at(looked);
 }
 
 OpenFile open_beneath(const std::filesystem::path& root, std::string_view name) {
@@ -129,16 +146,16 @@ OpenFile open_beneath(const std::filesystem::path& root, std::string_view name) 
   Descriptor directory(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (directory.get() < 0) refuse(errno);
   open_how how{};
-  how.flags = open_flags;
+  how.flags = look_flags;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
   std::string path(name);
-  Descriptor fd(static_cast<int>(::syscall(SYS_openat2, directory.get(), path.c_str(), &how, sizeof how)));
-  if (fd.get() < 0) {
+  Descriptor looked(static_cast<int>(::syscall(SYS_openat2, directory.get(), path.c_str(), &how, sizeof how)));
+  if (looked.get() < 0) {
     int error = errno;
     if (error == ENOSYS || error == EPERM) return open_beneath_by_path(root, name);  // old kernel, seccomp
     refuse(error);
   }
-  return regular_file(fd);
+  return open_looked_at(looked);
 }
 
 } // namespace socketserver::handlers

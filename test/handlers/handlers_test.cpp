@@ -4,9 +4,12 @@
 #include <boost/test/unit_test.hpp>
 
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -71,4 +74,24 @@ BOOST_AUTO_TEST_CASE(open_beneath_stays_under_the_root) {
   BOOST_TEST(refused("") == "empty name");
   BOOST_TEST(refused(std::string(5000, 'a')) == "name too long");
   BOOST_CHECK_THROW(open_regular_file(dir.file("missing")), FileRefused);
+  BOOST_CHECK_THROW(open_regular_file(root + "/fifo"), FileRefused);
+}
+
+BOOST_AUTO_TEST_CASE(device_nodes_are_refused_without_being_opened) {
+  test_support::TempDir dir;
+  // /dev/null's numbers: harmless even if it were opened. Needs CAP_MKNOD.
+  if (::mknod(dir.file("null").c_str(), S_IFCHR | 0600, makedev(1, 3)) != 0) {
+    BOOST_TEST_MESSAGE("mknod failed (" << std::strerror(errno) << "): device node case skipped");
+    return;
+  }
+  auto refusal = [&](auto open) -> std::string {
+    try {
+      open();
+      return "opened";
+    } catch (const FileRefused& e) {
+      return e.what();
+    }
+  };
+  BOOST_TEST(refusal([&] { return open_beneath(dir.path(), "null"); }) == "not a regular file");
+  BOOST_TEST(refusal([&] { return open_regular_file(dir.file("null")); }) == "not a regular file");
 }

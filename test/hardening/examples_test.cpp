@@ -1,11 +1,17 @@
 // Hostile input to the example servers with a protocol of their own: a 4 GiB length
-// prefix to framed_echo_server, a 100 MiB request line to file_server, and path traversal
-// attempts against file_server --root.
+// prefix to framed_echo_server; to file_server, a 100 MiB request line, path traversal
+// attempts, FIFOs and device nodes inside the root, and a reader that trickles.
 #define BOOST_TEST_MODULE hardening_examples
 #include <boost/test/unit_test.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -41,6 +47,20 @@ std::size_t send_until_closed(RawClient& client, const std::string& first, std::
     if (count < chunk.size()) break;
   }
   return sent;
+}
+
+// Whether process @p pid is blocked in an open() system call, from /proc/PID/syscall;
+// nothing when the kernel does not say.
+std::optional<bool> in_open_call(pid_t pid) {
+  std::ifstream file("/proc/" + std::to_string(pid) + "/syscall");
+  std::string first;
+  if (!(file >> first)) return std::nullopt;
+  if (first == "running") return false;
+  long number = std::strtol(first.c_str(), nullptr, 10);
+#ifdef SYS_open
+  if (number == SYS_open) return true;
+#endif
+  return number == SYS_openat;
 }
 
 } // namespace
@@ -174,4 +194,44 @@ BOOST_AUTO_TEST_CASE(path_traversal_attempts_get_err_and_never_read_outside_the_
     }
   }
   BOOST_TEST(server.stop(SIGTERM).value_or(-1) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_fifo_or_a_device_node_in_the_root_is_refused_at_once_without_being_opened) {
+  test_support::TempDir root;
+  std::ofstream(root.file("hello.txt")) << "hello\n";
+  BOOST_TEST_REQUIRE(::mkfifo(root.file("fifo").c_str(), 0600) == 0);
+  std::vector<std::string> names{"fifo"};
+  if (::mknod(root.file("zero").c_str(), S_IFCHR | 0600, makedev(1, 5)) == 0)  // /dev/zero's numbers
+    names.push_back("zero");
+  else
+    BOOST_TEST_MESSAGE("mknod failed (" << std::strerror(errno) << "): the device node case is skipped");
+
+  // A writer waiting for the FIFO's first reader: had a server opened the FIFO, even
+  // without blocking, the writer would go on and print "opened".
+  test_support::ChildProcess writer("/bin/sh", {"-c", "exec 3>\"$0\"; echo opened", root.file("fifo")});
+  bool writer_waits = test_support::eventually([&] { return in_open_call(writer.pid()).value_or(false); });
+  if (!writer_waits) BOOST_TEST_MESSAGE("/proc does not show the FIFO's writer waiting: that check is skipped");
+
+  for (const char* mode : all_modes) {
+    BOOST_TEST_CONTEXT("mode " << mode) {
+      ExampleServer server("file_server", {"--mode", mode, "--root", root.path(), "--timeout", "10"});
+      for (const std::string& name : names) {
+        auto start = Clock::now();
+        RawClient client(server.address());
+        BOOST_TEST(client.send_all(name + "\n"));
+        BOOST_TEST(client.receive_all(10s).data == "ERR not a regular file\n", name);
+        BOOST_TEST(seconds_since(start) < 2.0, name << ": answered after " << seconds_since(start) << " s");
+      }
+      RawClient next(server.address());
+      BOOST_TEST(next.send_all("hello.txt\n"));
+      BOOST_TEST(next.receive_all(10s).data == "OK 6\nhello\n");
+      BOOST_TEST(server.stop(SIGTERM).value_or(-1) == 0);
+    }
+  }
+  if (writer_waits) BOOST_TEST(in_open_call(writer.pid()).value_or(false), "a server opened the FIFO");
+  // A reader of our own releases the writer: so the check above could see an open.
+  int reader = ::open(root.file("fifo").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  BOOST_TEST(writer.read_line(10s).value_or("") == "opened");
+  ::close(reader);
+  BOOST_TEST(writer.wait(10s).value_or(-1) == 0);
 }

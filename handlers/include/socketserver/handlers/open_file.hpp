@@ -49,6 +49,10 @@ private:
 
 /// Opens the regular file at @p path; throws FileRefused when it is missing, unreadable or
 /// not a regular file.
+///
+/// The type is checked before anything is opened for reading (on an `O_PATH` descriptor),
+/// so a device node, a FIFO or a socket is refused without its open() ever running: no
+/// driver acts on it, nothing blocks. This holds for open_beneath() too.
 OpenFile open_regular_file(const std::filesystem::path& path);
 
 /// The longest name open_beneath() accepts.
@@ -56,9 +60,9 @@ inline constexpr std::size_t max_file_name_length = 4096;
 
 /// Opens @p name, a relative path that may go through subfolders, under the folder
 /// @p root. Throws FileRefused for an empty or absolute name, a `..` component, a name
-/// longer than max_file_name_length, a name
-/// whose symlinks lead out of @p root, a missing or unreadable file, and anything that is
-/// not a regular file. Symlinks that stay inside @p root are followed.
+/// longer than max_file_name_length, a name whose symlinks lead out of @p root, a missing
+/// or unreadable file, and anything that is not a regular file (refused unopened, as by
+/// open_regular_file()). Symlinks that stay inside @p root are followed.
 ///
 /// The kernel does the resolution (`openat2` with `RESOLVE_BENEATH`), so a symlink swapped
 /// in mid-way cannot escape either; on kernels without it the resolved path is checked.
