@@ -5,6 +5,9 @@
 
 #include <boost/asio/socket_base.hpp>
 
+#include <socketserver/base_server.hpp>
+#include <socketserver/printable.hpp>
+
 namespace socketserver::handlers {
 namespace {
 
@@ -28,6 +31,24 @@ void finish_reply(StreamRequestHandler& handler) {
   }
 }
 
+// A request line without its ending (`\n`, `\r\n`, or a `\r` left before the end of stream).
+std::string_view without_line_ending(std::string_view line) noexcept {
+  if (line.ends_with('\n')) line.remove_suffix(1);
+  if (line.ends_with('\r')) line.remove_suffix(1);
+  return line;
+}
+
+// Leaves one line in the server's log naming the client, what it asked for (the start of
+// it, made printable: the client chose those bytes) and why it was refused; then answers
+// `ERR REASON`.
+void refuse_request(StreamRequestHandler& handler, std::string_view name, std::string_view reason) {
+  constexpr std::size_t shown = 100;
+  handler.server().log_message(handler.client_address().to_string() + ": refused '" +
+                               printable(name.substr(0, shown)) + (name.size() > shown ? "'...: " : "': ") +
+                               std::string(reason));
+  handler.wfile.write("ERR " + std::string(reason) + "\n");  // (may fail: the client may be gone)
+}
+
 } // namespace
 
 void FileSendHandler::handle() {
@@ -38,18 +59,13 @@ void FileSendHandler::handle() {
 
 void FileRootHandler::handle() {
   std::string line = rfile.readline(max_name_length + 2);
-  std::string reply;
-  if (!line.ends_with('\n') && !rfile.at_eof()) {
-    wfile.write("ERR name too long\n");
-  } else {
-    if (line.ends_with('\n')) line.pop_back();
-    if (line.ends_with('\r')) line.pop_back();
-    try {
-      OpenFile file = open_beneath(root_, line);
-      file.send_to(wfile, "OK " + std::to_string(file.size()) + "\n");
-    } catch (const FileRefused& refused) {
-      wfile.write("ERR " + std::string(refused.what()) + "\n");
-    }
+  std::string_view name = without_line_ending(line);
+  try {
+    if (!line.ends_with('\n') && !rfile.at_eof()) throw FileRefused("name too long");  // no end in sight
+    OpenFile file = open_beneath(root_, name);
+    file.send_to(wfile, "OK " + std::to_string(file.size()) + "\n");
+  } catch (const FileRefused& refused) {
+    refuse_request(*this, name, refused.what());
   }
   finish_reply(*this);
 }

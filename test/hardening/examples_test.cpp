@@ -4,7 +4,10 @@
 #define BOOST_TEST_MODULE hardening_examples
 #include <boost/test/unit_test.hpp>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -14,6 +17,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 
 #include <socketserver/byte_order.hpp>
 
@@ -61,6 +66,24 @@ std::optional<bool> in_open_call(pid_t pid) {
   if (number == SYS_open) return true;
 #endif
   return number == SYS_openat;
+}
+
+// "HOST:PORT" of the local end of @p client, as the server names it.
+std::string client_name(const RawClient& client) {
+  sockaddr_in local{};
+  socklen_t length = sizeof local;
+  ::getsockname(client.fd(), reinterpret_cast<sockaddr*>(&local), &length);
+  return "127.0.0.1:" + std::to_string(ntohs(local.sin_port));
+}
+
+// The lines of @p log that name @p client (followed by ": ", so that port 4000 does not
+// match 40001).
+std::vector<std::string> lines_naming(const std::string& log, const std::string& client) {
+  std::vector<std::string> found;
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find(client + ": ") != std::string::npos) found.push_back(line);
+  return found;
 }
 
 } // namespace
@@ -234,4 +257,48 @@ BOOST_AUTO_TEST_CASE(a_fifo_or_a_device_node_in_the_root_is_refused_at_once_with
   BOOST_TEST(writer.read_line(10s).value_or("") == "opened");
   ::close(reader);
   BOOST_TEST(writer.wait(10s).value_or(-1) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(every_refused_request_leaves_one_log_line_naming_the_client_in_every_mode) {
+  test_support::TempDir root;
+  std::ofstream(root.file("hello.txt")) << "hello\n";
+  fs::create_directory(root.file("sub"));
+  BOOST_TEST_REQUIRE(::mkfifo(root.file("fifo").c_str(), 0600) == 0);
+  for (const char* mode : all_modes) {
+    BOOST_TEST_CONTEXT("mode " << mode) {
+      ExampleServer server("file_server", {"--mode", mode, "--root", root.path(), "--timeout", "10"});
+      std::map<std::string, std::string> reasons;  // client -> what its log line must say
+      {
+        RawClient hostile(server.address());  // a 100 MiB request line without a newline
+        reasons[client_name(hostile)] = "'...: name too long";  // the name, cut short
+        send_until_closed(hostile, std::string(1 << 20, 'a'), std::size_t(100) << 20, 'a');
+        BOOST_TEST(hostile.receive_all(10s).closed);
+      }
+      for (auto [request, reason] : {std::pair{"../secret.txt\n", "'../secret.txt': name escapes the root"},
+                                     std::pair{"sub\n", "'sub': not a regular file"},
+                                     std::pair{"fifo\n", "'fifo': not a regular file"},
+                                     std::pair{"esc\x1b[2J\n", "'esc\\x1b[2J': no such file"}}) {
+        RawClient client(server.address());
+        reasons[client_name(client)] = reason;
+        BOOST_TEST(client.send_all(request));
+        BOOST_TEST(client.receive_all(10s).data.starts_with("ERR "));
+      }
+      RawClient fine(server.address());
+      std::string fine_name = client_name(fine);
+      BOOST_TEST(fine.send_all("hello.txt\n"));
+      BOOST_TEST(fine.receive_all(10s).data == "OK 6\nhello\n");
+
+      BOOST_TEST_REQUIRE(server.stop(SIGTERM).value_or(-1) == 0);
+      std::string log = server.stderr_text();
+      for (const auto& [client, reason] : reasons) {
+        std::vector<std::string> lines = lines_naming(log, client);
+        BOOST_TEST(lines.size() == 1u, client << " in: " << log);
+        if (!lines.empty()) {
+          BOOST_TEST(lines.front().find(client + ": refused '") != std::string::npos, lines.front());
+          BOOST_TEST(lines.front().ends_with(reason), lines.front());
+        }
+      }
+      BOOST_TEST(lines_naming(log, fine_name).empty(), log);
+    }
+  }
 }

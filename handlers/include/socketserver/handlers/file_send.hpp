@@ -29,6 +29,9 @@ private:
 /// A file server for a whole folder: the client sends a request line (ended by `\n` or
 /// `\r\n`) naming a file under the root; the reply is `OK SIZE\n` followed by the file's
 /// bytes, or `ERR REASON\n` (see open_beneath()); then the server closes.
+///
+/// Every refusal also leaves one line in the server's log (BaseServer::log_message()):
+/// `HOST:PORT: refused 'NAME': REASON`, the name made printable and cut after 100 bytes.
 class FileRootHandler : public StreamRequestHandler {
 public:
   /// The longest file name accepted.
