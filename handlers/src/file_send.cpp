@@ -52,12 +52,14 @@ void refuse_request(StreamRequestHandler& handler, std::string_view name, std::s
 } // namespace
 
 void FileSendHandler::handle() {
+  wfile.min_rate = min_rate_;
   rfile.read(max_request);  // the request's content does not matter
   open_regular_file(path_).send_to(wfile);
   finish_reply(*this);
 }
 
 void FileRootHandler::handle() {
+  wfile.min_rate = min_rate_;
   std::string line = rfile.readline(max_name_length + 2);
   std::string_view name = without_line_ending(line);
   try {

@@ -18,7 +18,10 @@
 namespace socketserver::handlers {
 namespace {
 
-constexpr std::size_t chunk_size = 64 * 1024;
+constexpr std::size_t chunk_size = 64 * 1024;  // read and written at a time without sendfile
+// sendfile(2)'s piece: a writer's min_rate deadline (timeout + piece / min_rate) then holds
+// for every MiB, so a reader cannot bank the time a big file earns and trickle for hours.
+constexpr std::uint64_t send_file_piece = 1024 * 1024;
 
 class Descriptor {
 public:
@@ -113,8 +116,11 @@ void OpenFile::send_to(ByteWriter& writer, std::string_view header) const {
   // To a connection: sendfile(2), from the page cache straight to the socket.
   if (auto* socket = dynamic_cast<SocketWriter*>(&writer); socket && size_ > 0) {
     if (!header.empty()) socket->write(header);
-    if (socket->send_file(fd_, 0, size_) < size_)
-      throw std::runtime_error("the file shrank while it was being sent");
+    for (std::uint64_t offset = 0; offset < size_;) {
+      std::uint64_t piece = std::min(send_file_piece, size_ - offset);
+      if (socket->send_file(fd_, offset, piece) < piece) throw std::runtime_error("the file shrank while it was being sent");
+      offset += piece;
+    }
     return;
   }
   std::vector<char> chunk(static_cast<std::size_t>(std::min<std::uint64_t>(size_, chunk_size)));

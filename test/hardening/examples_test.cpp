@@ -19,6 +19,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include <socketserver/byte_order.hpp>
 
@@ -301,4 +302,49 @@ BOOST_AUTO_TEST_CASE(every_refused_request_leaves_one_log_line_naming_the_client
       BOOST_TEST(lines_naming(log, fine_name).empty(), log);
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_reader_slower_than_min_rate_is_dropped_in_bounded_time) {
+  test_support::TempDir root;
+  constexpr std::size_t file_size = std::size_t(16) << 20;  // well beyond the socket buffers
+  {
+    std::ofstream big(root.file("big.bin"), std::ios::binary);
+    for (std::size_t i = 0; i < file_size / 4096; ++i) big << std::string(4096, char('a' + i % 26));
+  }
+  std::ofstream(root.file("small.txt")) << "small\n";
+  ExampleServer server("file_server",
+                       {"--mode", "threading", "--root", root.path(), "--timeout", "2", "--min-rate", "65536"});
+  auto fetch_small = [&] {
+    RawClient client(server.address());
+    BOOST_TEST(client.send_all("small.txt\n"));
+    BOOST_TEST(client.receive_all(10s).data == "OK 6\nsmall\n");
+  };
+  fetch_small();  // so that whatever the server opens once is open before counting
+  BOOST_TEST_REQUIRE(test_support::eventually([&] { return fd_count(server.pid()) > 0; }));
+  std::size_t idle_fds = fd_count(server.pid());
+
+  RawClient trickler(server.address());
+  std::string who = client_name(trickler);
+  BOOST_TEST_REQUIRE(trickler.send_all("big.bin\n"));
+  auto start = Clock::now();
+  std::size_t received = 0;
+  bool dropped = false;
+  // 16 KiB every half second, half the minimum rate, for at most 90 rounds. Once the
+  // buffers are full, a MiB is overdue after --timeout + 1 MiB / --min-rate = 18 s.
+  for (int round = 0; round < 90 && !dropped; ++round) {
+    received += trickler.receive_exactly(16 * 1024, 5s).data.size();
+    dropped = fd_count(server.pid()) <= idle_fds;  // the connection and the file are closed
+    if (!dropped) std::this_thread::sleep_for(500ms);  // the trickle itself, not a synchronisation
+  }
+  double took = seconds_since(start);
+  BOOST_TEST_MESSAGE("after " << took << " s and " << received / 1024 << " KiB read: "
+                              << (dropped ? "dropped" : "still served"));
+  BOOST_TEST(dropped, "the trickling reader still holds its connection after " << took << " s");
+  BOOST_TEST(took < 30.0);
+  BOOST_TEST(received < file_size);
+  fetch_small();
+
+  BOOST_TEST_REQUIRE(server.stop(SIGTERM).value_or(-1) == 0);
+  std::string log = server.stderr_text();
+  BOOST_TEST(lines_naming(log, who).size() == 1u, log);  // the drop, with its reason
 }

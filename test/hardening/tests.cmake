@@ -10,6 +10,6 @@ socketserver_add_test(test_hardening_flood ${hardening_dir}/flood_test.cpp
 socketserver_add_test(test_hardening_access ${hardening_dir}/access_test.cpp
                       ${hardening_dir}/hardening_support.cpp LABELS hardening TIMEOUT 60)
 socketserver_add_test(test_hardening_examples ${hardening_dir}/examples_test.cpp
-                      ${hardening_dir}/hardening_support.cpp LABELS hardening TIMEOUT 120)
+                      ${hardening_dir}/hardening_support.cpp LABELS hardening TIMEOUT 180)
 socketserver_add_test(test_hardening_client_text ${hardening_dir}/client_text_test.cpp
                       ${hardening_dir}/hardening_support.cpp LABELS hardening TIMEOUT 120)

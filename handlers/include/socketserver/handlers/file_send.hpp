@@ -17,13 +17,16 @@ namespace socketserver::handlers {
 /// then closes. Lets the file's FileRefused reach the server's error log.
 class FileSendHandler : public StreamRequestHandler {
 public:
-  /// Serves the file at @p path (opened anew for each client).
-  explicit FileSendHandler(std::filesystem::path path) : path_(std::move(path)) {}
+  /// Serves the file at @p path (opened anew for each client); @p min_rate is the slowest
+  /// transfer tolerated, in bytes per second (SocketWriter::min_rate; 0: no minimum).
+  explicit FileSendHandler(std::filesystem::path path, std::size_t min_rate = 0)
+      : path_(std::move(path)), min_rate_(min_rate) {}
   /// Sends the file.
   void handle() override;
 
 private:
   std::filesystem::path path_;
+  std::size_t min_rate_;
 };
 
 /// A file server for a whole folder: the client sends a request line (ended by `\n` or
@@ -36,13 +39,16 @@ class FileRootHandler : public StreamRequestHandler {
 public:
   /// The longest file name accepted.
   static constexpr std::size_t max_name_length = max_file_name_length;
-  /// Serves files under @p root.
-  explicit FileRootHandler(std::filesystem::path root) : root_(std::move(root)) {}
+  /// Serves files under @p root; @p min_rate is the slowest transfer tolerated, in bytes
+  /// per second (SocketWriter::min_rate; 0: no minimum).
+  explicit FileRootHandler(std::filesystem::path root, std::size_t min_rate = 0)
+      : root_(std::move(root)), min_rate_(min_rate) {}
   /// Answers one request.
   void handle() override;
 
 private:
   std::filesystem::path root_;
+  std::size_t min_rate_;
 };
 
 } // namespace socketserver::handlers

@@ -40,6 +40,10 @@ public:
   /// Writes @p header, then the file's size() bytes, read and sent a chunk at a time (the
   /// file is never loaded whole); the header leaves with the first chunk, in one write.
   /// Throws std::runtime_error if the file shrinks meanwhile.
+  ///
+  /// To a SocketWriter the bytes go with `send_file()`, 1 MiB per call, so that its
+  /// `min_rate` holds for each MiB: every MiB must be sent within `timeout` plus
+  /// 1 MiB / `min_rate` seconds.
   void send_to(ByteWriter& writer, std::string_view header = {}) const;
 
 private:
