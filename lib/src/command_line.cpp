@@ -28,7 +28,7 @@ po::options_description shared_options(std::uint16_t default_port, bool datagram
   add("workers", po::value<unsigned>()->value_name("N"), "worker threads in pool mode (default: cores, at least 4)");
   add("max-children", po::value<unsigned>()->default_value(40)->value_name("N"), "child processes alive at once in forking mode");
   add("timeout", po::value<double>()->default_value(ServerCommandLine::default_timeout_seconds)->value_name("SECS"),
-      "per-connection inactivity limit on reads and writes (0: none)");
+      "time limit of each read and each write call on a connection: the whole call must finish within it (0: none)");
   add("backlog", po::value<int>()->value_name("N"), "listen() backlog (default: system maximum)");
   add("allow", po::value<std::vector<std::string>>()->composing()->value_name("CIDR"),
       "accept only clients from this network, e.g. 127.0.0.0/8 or ::1/128 (repeatable; default: all)");
