@@ -42,7 +42,6 @@ install(TARGETS socketserver_command_line EXPORT socketserverTargets
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 # --- The bundled handlers --------------------------------------------------------------
-set(SOCKETSERVER_EXTRA_DEPENDENCIES "")
 if(TARGET socketserver_handlers)
   # Imported as socketserver::handlers, like the alias of the build tree.
   set_target_properties(socketserver_handlers PROPERTIES EXPORT_NAME handlers)
@@ -55,20 +54,7 @@ if(TARGET socketserver_handlers)
       DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
       FILES_MATCHING PATTERN "*.hpp")
   endif()
-  # A static library's private dependencies are the consumer's link dependencies too:
-  # the package config must find whatever the handlers link (ICU for upper-casing).
-  get_target_property(handlers_links socketserver_handlers LINK_LIBRARIES)
-  if(handlers_links MATCHES "ICU::")
-    set(icu_components "")
-    foreach(component IN ITEMS uc i18n data io)
-      if(handlers_links MATCHES "ICU::${component}")
-        list(APPEND icu_components ${component})
-      endif()
-    endforeach()
-    list(JOIN icu_components " " icu_components)
-    string(APPEND SOCKETSERVER_EXTRA_DEPENDENCIES
-           "find_dependency(ICU COMPONENTS ${icu_components})\n")
-  endif()
+  # The handlers link nothing but the core: the package needs no further find_dependency().
 endif()
 
 # --- The CMake package -----------------------------------------------------------------
@@ -116,11 +102,7 @@ if(PROJECT_IS_TOP_LEVEL)
   set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
   # What a consumer's find_package() and link need; the compiler and CMake are the
   # user's choice.
-  set(deb_depends "libboost-dev (>= 1.74), libboost-program-options-dev (>= 1.74)")
-  if(SOCKETSERVER_EXTRA_DEPENDENCIES MATCHES "ICU")
-    string(APPEND deb_depends ", libicu-dev")
-  endif()
-  set(CPACK_DEBIAN_PACKAGE_DEPENDS "${deb_depends}")
+  set(CPACK_DEBIAN_PACKAGE_DEPENDS "libboost-dev (>= 1.74), libboost-program-options-dev (>= 1.74)")
   set(CPACK_DEBIAN_PACKAGE_SUGGESTS "cmake (>= 3.21), g++ (>= 12)")
   include(CPack)
 endif()

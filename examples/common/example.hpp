@@ -16,8 +16,9 @@
 
 namespace example {
 
-/// Builds the server @p config describes, prints `listening on ADDRESS` (flushed), serves
-/// until SIGINT or SIGTERM. Returns the exit status: 0, or 1 after printing one line
+/// The run sequence that echo_server.cpp spells out: builds the server @p config
+/// describes, prints `listening on ADDRESS` (flushed), serves until SIGINT or SIGTERM,
+/// closes. Returns the exit status: 0, or 1 after printing one line
 /// (`PROGRAM: what went wrong`) on stderr.
 int serve(const std::string& program, const socketserver::ServerConfig& config,
           socketserver::HandlerFactory factory);

@@ -3,10 +3,6 @@
 #include <cstdio>
 #include <ctime>
 
-#include <socketserver/byte_order.hpp>
-
-#include "socketserver/handlers/time_protocol.hpp"
-
 namespace socketserver::handlers {
 
 std::string ctime_text(std::chrono::system_clock::time_point when) {
@@ -24,21 +20,6 @@ std::string ctime_text(std::chrono::system_clock::time_point when) {
   return text;
 }
 
-void DaytimeHandler::handle() { wfile.write(ctime_text(now_()) + "\n"); }
-
-void DaytimeDatagramHandler::handle() { wfile.write(ctime_text(now_()) + "\n"); }
-
-std::uint32_t rfc868_time(std::chrono::system_clock::time_point when) noexcept {
-  auto unix_seconds = std::chrono::floor<std::chrono::seconds>(when.time_since_epoch()).count();
-  return static_cast<std::uint32_t>(static_cast<std::uint64_t>(unix_seconds) + rfc868_epoch_offset);
-}
-
-std::string rfc868_bytes(std::chrono::system_clock::time_point when) {
-  return to_big_endian(rfc868_time(when));
-}
-
-void TimeHandler::handle() { wfile.write(rfc868_bytes(now_())); }
-
-void TimeDatagramHandler::handle() { wfile.write(rfc868_bytes(now_())); }
+std::string daytime_reply(std::chrono::system_clock::time_point when) { return ctime_text(when) + "\n"; }
 
 } // namespace socketserver::handlers

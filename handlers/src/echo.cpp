@@ -1,7 +1,5 @@
 #include "socketserver/handlers/echo.hpp"
 
-#include "socketserver/handlers/discard.hpp"
-
 #include <string_view>
 
 namespace socketserver::handlers {
@@ -18,11 +16,5 @@ void EchoHandler::handle_message() {
 }
 
 void EchoDatagramHandler::handle() { wfile.write(request().packet); }
-
-void DiscardHandler::handle_message() {
-  std::string_view bytes = rfile.peek();
-  if (bytes.empty()) close_connection = true;
-  rfile.consume(bytes.size());
-}
 
 } // namespace socketserver::handlers

@@ -1,93 +1,18 @@
 #include "socketserver/handlers/file_send.hpp"
 
-#include <fcntl.h>
-#include <linux/openat2.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <chrono>
-#include <system_error>
-#include <utility>
-#include <vector>
+#include <string>
 
 #include <boost/asio/socket_base.hpp>
 
-#include "socketserver/socket_io.hpp"
+#include <socketserver/base_server.hpp>
+#include <socketserver/printable.hpp>
 
 namespace socketserver::handlers {
 namespace {
 
-constexpr std::size_t chunk_size = 64 * 1024;
-constexpr std::size_t max_request = 1024;
-
-class Descriptor {
-public:
-  explicit Descriptor(int fd) noexcept : fd_(fd) {}
-  ~Descriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Descriptor(const Descriptor&) = delete;
-  Descriptor& operator=(const Descriptor&) = delete;
-  int get() const noexcept { return fd_; }
-  int release() noexcept { return std::exchange(fd_, -1); }
-
-private:
-  int fd_;
-};
-
-[[noreturn]] void refuse(int error) {
-  switch (error) {
-  case ENOENT:
-  case ENOTDIR: throw FileRefused("no such file");
-  case EACCES:
-  case EPERM: throw FileRefused("permission denied");
-  case EXDEV:
-  case ELOOP: throw FileRefused("name escapes the root");
-  case ENAMETOOLONG: throw FileRefused("name too long");
-  case EISDIR: throw FileRefused("not a regular file");
-  default: throw FileRefused(std::generic_category().message(error));
-  }
-}
-
-// Checks the descriptor is a regular file and wraps it.
-OpenFile regular_file(Descriptor& fd) {
-  struct stat status {};
-  if (::fstat(fd.get(), &status) != 0) refuse(errno);
-  if (!S_ISREG(status.st_mode)) throw FileRefused("not a regular file");
-  return OpenFile(fd.release(), static_cast<std::uint64_t>(status.st_size));
-}
-
-constexpr int open_flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;  // a FIFO must not block us
-
-// What a name may look like before the file system is asked at all.
-void check_name(std::string_view name) {
-  if (name.empty()) throw FileRefused("empty name");
-  if (name.size() > FileRootHandler::max_name_length) throw FileRefused("name too long");
-  if (name.find('\0') != std::string_view::npos) throw FileRefused("no such file");
-  if (name.front() == '/') throw FileRefused("name escapes the root");
-  for (std::size_t start = 0; start <= name.size();) {
-    std::size_t end = std::min(name.find('/', start), name.size());
-    if (name.substr(start, end - start) == "..") throw FileRefused("name escapes the root");
-    start = end + 1;
-  }
-}
-
-// Without openat2: resolve every symlink, then check the result is still under the root.
-OpenFile open_beneath_by_path(const std::filesystem::path& root, std::string_view name) {
-  std::error_code error;
-  auto real_root = std::filesystem::canonical(root, error);
-  if (error) refuse(error.value());
-  auto real_file = std::filesystem::canonical(real_root / std::filesystem::path(name), error);
-  if (error) refuse(error.value());
-  auto relative = real_file.lexically_relative(real_root);
-  if (relative.empty() || *relative.begin() == "..") throw FileRefused("name escapes the root");
-  Descriptor fd(::open(real_file.c_str(), open_flags | O_NOFOLLOW));
-  if (fd.get() < 0) refuse(errno);
-  return regular_file(fd);
-}
+constexpr std::size_t max_request = 1024;     // FileSendHandler's one read of the request
+constexpr std::size_t drain_limit = 64 * 1024;  // the most bytes read after a reply
 
 // After the reply: stop sending, then read what the client may still send (its request's
 // tail, its own close) for a short while, so that closing with unread input does not
@@ -98,89 +23,51 @@ void finish_reply(StreamRequestHandler& handler) {
     handler.connection().shutdown(boost::asio::socket_base::shutdown_send);
     handler.rfile.timeout = std::min(handler.rfile.timeout.value_or(Seconds(2)), Seconds(2));
     std::size_t drained = 0;
-    for (std::string data = handler.rfile.read(chunk_size); !data.empty() && drained < chunk_size;
-         data = handler.rfile.read(chunk_size))
+    for (std::string data = handler.rfile.read(drain_limit); !data.empty() && drained < drain_limit;
+         data = handler.rfile.read(drain_limit))
       drained += data.size();
   } catch (const std::exception&) {
     // The client is gone or silent: nothing more to protect.
   }
 }
 
+// A request line without its ending (`\n`, `\r\n`, or a `\r` left before the end of stream).
+std::string_view without_line_ending(std::string_view line) noexcept {
+  if (line.ends_with('\n')) line.remove_suffix(1);
+  if (line.ends_with('\r')) line.remove_suffix(1);
+  return line;
+}
+
+// Leaves one line in the server's log naming the client, what it asked for (the start of
+// it, made printable: the client chose those bytes) and why it was refused; then answers
+// `ERR REASON`.
+void refuse_request(StreamRequestHandler& handler, std::string_view name, std::string_view reason) {
+  constexpr std::size_t shown = 100;
+  handler.server().log_message(handler.client_address().to_string() + ": refused '" +
+                               printable(name.substr(0, shown)) + (name.size() > shown ? "'...: " : "': ") +
+                               std::string(reason));
+  handler.wfile.write("ERR " + std::string(reason) + "\n");  // (may fail: the client may be gone)
+}
+
 } // namespace
 
-OpenFile::~OpenFile() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-void OpenFile::send_to(ByteWriter& writer, std::string_view header) const {
-  // To a connection: sendfile(2), from the page cache straight to the socket.
-  if (auto* socket = dynamic_cast<SocketWriter*>(&writer); socket && size_ > 0) {
-    if (!header.empty()) socket->write(header);
-    if (socket->send_file(fd_, 0, size_) < size_)
-      throw std::runtime_error("the file shrank while it was being sent");
-    return;
-  }
-  std::vector<char> chunk(static_cast<std::size_t>(std::min<std::uint64_t>(size_, chunk_size)));
-  std::uint64_t offset = 0;
-  bool header_sent = false;
-  while (offset < size_) {
-    auto wanted = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), size_ - offset));
-    ssize_t count = ::pread(fd_, chunk.data(), wanted, static_cast<off_t>(offset));
-    if (count < 0 && errno == EINTR) continue;
-    if (count < 0) throw std::system_error(errno, std::generic_category(), "reading the file");
-    if (count == 0) throw std::runtime_error("the file shrank while it was being sent");
-    std::string_view piece(chunk.data(), static_cast<std::size_t>(count));
-    if (!header_sent) writer.write({header, piece});
-    else writer.write(piece);
-    header_sent = true;
-    offset += static_cast<std::uint64_t>(count);
-  }
-  if (!header_sent && !header.empty()) writer.write(header);
-}
-
-OpenFile open_regular_file(const std::filesystem::path& path) {
-  Descriptor fd(::open(path.c_str(), open_flags));
-  if (fd.get() < 0) refuse(errno);
-  return regular_file(fd);
-}
-
-OpenFile open_beneath(const std::filesystem::path& root, std::string_view name) {
-  check_name(name);
-  Descriptor directory(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (directory.get() < 0) refuse(errno);
-  open_how how{};
-  how.flags = open_flags;
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-  std::string path(name);
-  Descriptor fd(static_cast<int>(::syscall(SYS_openat2, directory.get(), path.c_str(), &how, sizeof how)));
-  if (fd.get() < 0) {
-    int error = errno;
-    if (error == ENOSYS || error == EPERM) return open_beneath_by_path(root, name);  // old kernel, seccomp
-    refuse(error);
-  }
-  return regular_file(fd);
-}
-
 void FileSendHandler::handle() {
+  wfile.min_rate = min_rate_;
   rfile.read(max_request);  // the request's content does not matter
   open_regular_file(path_).send_to(wfile);
   finish_reply(*this);
 }
 
 void FileRootHandler::handle() {
+  wfile.min_rate = min_rate_;
   std::string line = rfile.readline(max_name_length + 2);
-  std::string reply;
-  if (!line.ends_with('\n') && !rfile.at_eof()) {
-    wfile.write("ERR name too long\n");
-  } else {
-    if (line.ends_with('\n')) line.pop_back();
-    if (line.ends_with('\r')) line.pop_back();
-    try {
-      OpenFile file = open_beneath(root_, line);
-      file.send_to(wfile, "OK " + std::to_string(file.size()) + "\n");
-    } catch (const FileRefused& refused) {
-      wfile.write("ERR " + std::string(refused.what()) + "\n");
-    }
+  std::string_view name = without_line_ending(line);
+  try {
+    if (!line.ends_with('\n') && !rfile.at_eof()) throw FileRefused("name too long");  // no end in sight
+    OpenFile file = open_beneath(root_, name);
+    file.send_to(wfile, "OK " + std::to_string(file.size()) + "\n");
+  } catch (const FileRefused& refused) {
+    refuse_request(*this, name, refused.what());
   }
   finish_reply(*this);
 }

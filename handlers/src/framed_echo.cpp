@@ -1,7 +1,5 @@
 #include "socketserver/handlers/framed_echo.hpp"
 
-#include "socketserver/handlers/greeting.hpp"
-
 namespace socketserver::handlers {
 
 void FramedEchoHandler::handle_message() {
@@ -11,12 +9,6 @@ void FramedEchoHandler::handle_message() {
     return;
   }
   framing_.write(wfile, *message);
-}
-
-void GreetingHandler::handle() {
-  wfile.write(greeting_);
-  std::string answer = rfile.read(max_reply_);
-  if (!answer.empty()) log_(without_newline(answer));
 }
 
 } // namespace socketserver::handlers

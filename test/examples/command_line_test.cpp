@@ -109,6 +109,8 @@ BOOST_AUTO_TEST_CASE(usage_errors_exit_with_status_2_and_one_line) {
   }
   expect_usage_error("file_server", {}, "--file");
   expect_usage_error("file_server", {"--file", "a", "--root", "b"}, "--root");
+  expect_usage_error("file_server", {"--root", "b", "--min-rate", "-1"}, "--min-rate");
+  expect_usage_error("file_server", {"--root", "b", "--min-rate", "fast"}, "min-rate");
   expect_usage_error("framed_echo_server", {"--fixed", "0"}, "--fixed");
   expect_usage_error("framed_echo_server", {"--max-message", "lots"}, "max-message");
   for (const std::string& client : clients) {

@@ -17,4 +17,7 @@ if(TARGET echo_server)
       LIBRARIES socketserver_examples_test_support socketserver::handlers)
     add_dependencies(test_examples_${suite} ${example_programs})
   endforeach()
+
+  socketserver_add_test(test_examples_helpers ${CMAKE_CURRENT_LIST_DIR}/example_helpers_test.cpp
+    LABELS examples TIMEOUT 60 LIBRARIES socketserver_example_chat)
 endif()

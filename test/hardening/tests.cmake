@@ -11,6 +11,8 @@ socketserver_add_test(test_hardening_access ${hardening_dir}/access_test.cpp
                       ${hardening_dir}/hardening_support.cpp LABELS hardening TIMEOUT 60
                       LIBRARIES socketserver::command_line)
 socketserver_add_test(test_hardening_examples ${hardening_dir}/examples_test.cpp
+                      ${hardening_dir}/hardening_support.cpp LABELS hardening TIMEOUT 180)
+socketserver_add_test(test_hardening_client_text ${hardening_dir}/client_text_test.cpp
                       ${hardening_dir}/hardening_support.cpp LABELS hardening TIMEOUT 120)
 socketserver_add_test(test_hardening_round_two ${hardening_dir}/round_two_test.cpp
                       ${hardening_dir}/hardening_support.cpp LABELS hardening TIMEOUT 240)

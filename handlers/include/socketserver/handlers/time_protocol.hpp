@@ -10,7 +10,7 @@
 #include <socketserver/datagram_request_handler.hpp>
 #include <socketserver/stream_request_handler.hpp>
 
-#include "socketserver/handlers/daytime.hpp"
+#include "socketserver/handlers/clock.hpp"
 
 namespace socketserver::handlers {
 
@@ -25,28 +25,10 @@ std::uint32_t rfc868_time(std::chrono::system_clock::time_point when) noexcept;
 std::string rfc868_bytes(std::chrono::system_clock::time_point when);
 
 /// Time over a connection: sends the 4 bytes in one write, then the server closes.
-class TimeHandler : public StreamRequestHandler {
-public:
-  /// @param now the clock to read.
-  explicit TimeHandler(TimeSource now = std::chrono::system_clock::now) : now_(std::move(now)) {}
-  /// Sends the time.
-  void handle() override;
-
-private:
-  TimeSource now_;
-};
+using TimeHandler = ClockHandler<StreamRequestHandler, rfc868_bytes>;
 
 /// Time over datagrams: each datagram (`rdate -u` sends an empty one) is answered with
 /// the 4 bytes.
-class TimeDatagramHandler : public DatagramRequestHandler {
-public:
-  /// @param now the clock to read.
-  explicit TimeDatagramHandler(TimeSource now = std::chrono::system_clock::now) : now_(std::move(now)) {}
-  /// Replies with the time.
-  void handle() override;
-
-private:
-  TimeSource now_;
-};
+using TimeDatagramHandler = ClockHandler<DatagramRequestHandler, rfc868_bytes>;
 
 } // namespace socketserver::handlers
