@@ -14,7 +14,7 @@ namespace socketserver::detail {
 void IdleConnections::park(Request request, std::optional<Seconds> timeout,
                            std::function<void(Request)> ready) {
   std::uint64_t id = next_id_++;
-  auto entry = std::make_unique<Parked>(Parked{std::move(request), boost::asio::steady_timer(loop_), std::move(ready)});
+  auto entry = std::make_unique<Parked>(Parked{std::move(request), boost::asio::steady_timer(loop_), std::move(ready), std::chrono::steady_clock::now()});
   entry->request.connection->async_wait(boost::asio::socket_base::wait_read,
                                         [this, id](const boost::system::error_code& error) {
                                           if (error != boost::asio::error::operation_aborted) on_readable(id);
@@ -61,6 +61,7 @@ void IdleConnections::drop(std::uint64_t id, std::exception_ptr why) {
 
 bool IdleConnections::drop_oldest() {
   if (parked_.empty()) return false;
+  if (std::chrono::steady_clock::now() - parked_.begin()->second->since < min_idle_to_drop) return false;
   drop(parked_.begin()->first,
        std::make_exception_ptr(std::runtime_error("dropped to make room: silent when the connection limit was reached")));
   return true;

@@ -84,8 +84,11 @@ std::uint64_t SocketWriter::send_file(int file_descriptor, std::uint64_t offset,
   std::uint64_t sent = 0;
   auto whole = transfer_deadline(count);
   while (sent < count) {
-    std::size_t chunk = detail::send_file_some(*socket_, file_descriptor, offset + sent, count - sent,
-                                               next_deadline(whole));
+    // One blocking sendfile() keeps going while the peer takes a little at a time: with
+    // a minimum rate, send about a second's worth per call, so the rate is checked often.
+    std::uint64_t piece = count - sent;
+    if (min_rate > 0) piece = std::min<std::uint64_t>(piece, std::max<std::uint64_t>(min_rate, 64 * 1024));
+    std::size_t chunk = detail::send_file_some(*socket_, file_descriptor, offset + sent, piece, next_deadline(whole));
     if (chunk == 0) break;  // the file is shorter than count
     sent += chunk;
   }

@@ -2,6 +2,7 @@
 /// @brief detail::IdleConnections: accepted connections waiting for their first bytes.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -39,8 +40,12 @@ public:
   /// Connections waiting.
   std::size_t size() const noexcept { return parked_.size(); }
   /// Closes the connection that has waited longest (to make room for a new one), with a
-  /// log line. False when none waits.
+  /// log line, if it has waited at least #min_idle_to_drop. False when none qualifies.
   bool drop_oldest();
+
+  /// How long a connection must have been silent before drop_oldest() may take it: a
+  /// client that has just connected has had no time to speak yet.
+  static constexpr std::chrono::milliseconds min_idle_to_drop{1000};
   /// Closes every waiting connection.
   void close_all();
 
@@ -49,6 +54,7 @@ private:
     Request request;
     boost::asio::steady_timer timer;
     std::function<void(Request)> ready;
+    std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now();
   };
   void on_readable(std::uint64_t id);
   void drop(std::uint64_t id, std::exception_ptr why);
