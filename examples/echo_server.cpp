@@ -8,6 +8,7 @@
 #include <memory>
 #include <utility>
 
+#include <socketserver/command_line.hpp>
 #include <socketserver/handlers.hpp>
 #include <socketserver/socketserver.hpp>
 
