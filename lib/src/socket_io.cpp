@@ -125,8 +125,15 @@ void SocketWriter::send_all(std::span<const std::string_view> pieces) {
   auto whole = transfer_deadline(total);
   std::size_t first = 0;
   while (first < buffers.size()) {
-    std::size_t sent = detail::write_some(
-        *socket_, std::span<const boost::asio::const_buffer>(buffers).subspan(first), next_deadline(whole));
+    auto rest = std::span<const boost::asio::const_buffer>(buffers).subspan(first);
+    // A blocking sendmsg() keeps going while the peer takes a little at a time: with a
+    // minimum rate, offer about a second's worth per call, so the rate is checked often.
+    boost::asio::const_buffer limited;
+    if (min_rate > 0 && rest.front().size() > std::max<std::size_t>(min_rate, 64 * 1024)) {
+      limited = boost::asio::buffer(rest.front(), std::max<std::size_t>(min_rate, 64 * 1024));
+      rest = std::span<const boost::asio::const_buffer>(&limited, 1);
+    }
+    std::size_t sent = detail::write_some(*socket_, rest, next_deadline(whole));
     // Drop what was sent: whole buffers first, then the front of a partly sent one.
     while (first < buffers.size() && sent >= buffers[first].size()) sent -= buffers[first++].size();
     if (first < buffers.size()) buffers[first] += sent;

@@ -56,8 +56,9 @@ std::size_t send_file_some(StreamSocket& socket, int file, std::uint64_t offset,
                            const Deadline& deadline);
 
 /// Moves up to @p count bytes from @p socket into the pipe @p pipe_write with splice(2),
-/// without a copy through the process; returns how many (0 at end of stream). Waits like
-/// read_some() with @p may_block; the pipe must have room for @p count bytes.
+/// without a copy through the process; returns how many (0 at end of stream). The first
+/// try blocks in splice() (bounded by SO_RCVTIMEO), later waits are a poll() bounded by
+/// @p deadline, as in read_some(); the pipe must have room for @p count bytes.
 std::size_t splice_some(StreamSocket& socket, int pipe_write, std::size_t count, const Deadline& deadline);
 
 /// Sends @p buffer to @p destination as one datagram, waiting for room until @p deadline.

@@ -21,3 +21,6 @@ endfunction()
 socketserver_add_compile_failure(test_compile_fail_move_only_argument
   ${CMAKE_CURRENT_LIST_DIR}/compile_fail/move_only_argument.cpp
   "pass a pointer, a std::shared_ptr or std::ref")
+socketserver_add_compile_failure(test_compile_fail_mutex_member_argument
+  ${CMAKE_CURRENT_LIST_DIR}/compile_fail/mutex_member_argument.cpp
+  "pass a pointer, a std::shared_ptr or std::ref")

@@ -20,6 +20,7 @@
 #include <socketserver/socketserver.hpp>
 
 #include "hardening_support.hpp"
+#include "servers.hpp"
 
 using namespace hardening;
 
@@ -214,4 +215,42 @@ BOOST_AUTO_TEST_CASE(stopping_a_server_leaves_another_servers_socket_file_alone)
   BOOST_TEST(std::filesystem::exists(address.path()));
   second.server_close();
   BOOST_TEST(!std::filesystem::exists(address.path()));
+}
+
+namespace {
+
+// Sends 32 MiB in one write(), with a minimum rate of 4 MiB/s.
+struct LargeWrite : socketserver::StreamRequestHandler {
+  void handle() override {
+    wfile.min_rate = 4 << 20;
+    wfile.write(std::string(32 << 20, 'w'));
+  }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_reader_slower_than_min_rate_fails_a_large_write_in_bounded_time) {
+  for (auto mode : {socketserver::Mode::sync, socketserver::Mode::threading, socketserver::Mode::pool}) {
+    BOOST_TEST_CONTEXT("mode " << to_string(mode)) {
+      auto log = std::make_shared<ErrorLog>();
+      Options options;
+      options.timeout = socketserver::Seconds(5);
+      auto server = make_recorded(mode, socketserver::handler<LargeWrite>(), log, options);
+      test_support::ServerThread running(*server);
+      RawClient trickler(server->server_address());
+      trickler.send_all("go");
+      auto start = Clock::now();
+      // 64 KiB every 0.1 s: about 640 KiB/s, steady enough for the 5 s inactivity limit
+      // and far below the 4 MiB/s asked. The write may take 5 s + 32 MiB / (4 MiB/s) =
+      // 13 s in all, plus one blocking call.
+      bool failed = false;
+      while (!failed && seconds_since(start) < 40) {
+        trickler.receive_exactly(64 << 10, 1s);
+        std::this_thread::sleep_for(100ms);  // pacing the trickle, not synchronisation
+        failed = log->contains("min_rate");
+      }
+      BOOST_TEST(failed, "the write was not cut after " << seconds_since(start) << " s");
+      BOOST_TEST(seconds_since(start) < 25.0);
+    }
+  }
 }
