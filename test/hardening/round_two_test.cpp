@@ -254,3 +254,29 @@ BOOST_AUTO_TEST_CASE(a_reader_slower_than_min_rate_fails_a_large_write_in_bounde
     }
   }
 }
+
+BOOST_AUTO_TEST_CASE(out_of_threads_refuses_requests_and_sigterm_still_completes) {
+  if (::geteuid() != 0) {
+    BOOST_TEST_MESSAGE("skipped: needs root to run the server as an unprivileged user under RLIMIT_NPROC");
+    return;
+  }
+  // RLIMIT_NPROC counts every thread of the user: as nobody, with 60 (prlimit), most of the 100
+  // connections cannot get a thread (what cgroup pids.max and systemd's TasksMax do too).
+  // The prefix execs the server itself; ExampleServer's own exec after it is never reached.
+  ExampleServer server("echo_server", {"--mode", "threading", "--timeout", "10", "--drain-timeout", "2"},
+                       "exec prlimit --nproc=60 setpriv --reuid=65534 --regid=65534 --clear-groups \"$0\" \"$@\"");
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < 100; ++i) {
+    clients.push_back(std::make_unique<RawClient>(server.address()));
+    clients.back()->send_all("x");
+  }
+  BOOST_TEST(test_support::eventually([&] { return thread_count(server.pid()) >= 30; }, 10s));
+  clients.clear();
+  BOOST_TEST(test_support::eventually([&] { return echoes(server.address()); }, 20s));
+  auto start = Clock::now();
+  auto status = server.stop(SIGTERM, 15s);
+  BOOST_TEST((status && *status == 0));
+  BOOST_TEST(seconds_since(start) < 6.0);
+  std::string log = server.stderr_text();
+  BOOST_TEST(log.find("cannot start a thread") != std::string::npos, log.substr(0, 2000));
+}
