@@ -6,8 +6,9 @@
 #include <boost/asio/socket_base.hpp>
 #include <boost/system/system_error.hpp>
 
+#include "endpoints.hpp"
 #include "socketserver/address.hpp"
-#include "socketserver/server_parameters.hpp"
+#include "socketserver/detail/unix_socket_file.hpp"
 
 namespace socketserver::detail {
 
@@ -32,15 +33,19 @@ void bind_socket(Socket& socket, const Endpoint& endpoint, const Address& addres
   }
 }
 
-/// Default parameters, with `bind_and_activate` as given (for Python's signature).
-inline ServerParameters deferred_unless(bool bind_and_activate) {
-  ServerParameters parameters;
-  parameters.bind_and_activate = bind_and_activate;
-  return parameters;
+/// Binds @p socket for a server of @p address: through @p file for a Unix path (which
+/// replaces a stale socket file), directly otherwise. Returns the address really bound —
+/// the real port when port 0 was asked.
+template <class Socket, class Endpoint>
+Address bind_server_socket(Socket& socket, const Endpoint& endpoint, const Address& address, bool reuse_address,
+                           bool reuse_port, UnixSocketFile& file, SocketKind kind) {
+  auto bind = [&] { bind_socket(socket, endpoint, address, reuse_address, reuse_port); };
+  if (address.is_unix()) {
+    file.bind(address.path(), kind, bind);
+    return address;
+  }
+  bind();
+  return to_address(socket.local_endpoint());
 }
-
-/// @p address, when it is of the kind @p server needs (a Unix path or not); otherwise
-/// throws invalid_argument naming the server class to use instead.
-const Address& require_kind(const Address& address, bool unix_socket, const char* server, const char* other);
 
 } // namespace socketserver::detail

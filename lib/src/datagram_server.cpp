@@ -26,11 +26,9 @@ int DatagramServer::fileno() const {
 }
 
 void DatagramServer::server_bind() {
-  auto endpoint = detail::datagram_endpoint(server_address(), loop_context());
-  auto bind = [&] { detail::bind_socket(socket_, endpoint, server_address(), allow_reuse_address, allow_reuse_port); };
-  if (server_address().is_unix()) return socket_file_.bind(server_address().path(), detail::SocketKind::datagram, bind);
-  bind();
-  set_server_address(detail::to_address(socket_.local_endpoint()));
+  set_server_address(detail::bind_server_socket(socket_, detail::datagram_endpoint(server_address(), loop_context()),
+                                                server_address(), allow_reuse_address, allow_reuse_port,
+                                                socket_file_, detail::SocketKind::datagram));
 }
 
 void DatagramServer::server_activate() { socket_.non_blocking(true); }
@@ -91,24 +89,5 @@ void DatagramServer::server_close() {
 void DatagramServer::async_wait_for_request(std::function<void(const boost::system::error_code&)> done) {
   socket_.async_wait(boost::asio::socket_base::wait_read, std::move(done));
 }
-
-UDPServer::UDPServer(Address address, HandlerFactory factory, const ServerParameters& parameters)
-    : DatagramServer(detail::require_kind(address, false, "UDPServer", "UnixDatagramServer"), std::move(factory),
-                     parameters) {
-  if (parameters.bind_and_activate) this->bind_and_activate();
-}
-
-UDPServer::UDPServer(Address address, HandlerFactory factory, bool bind_and_activate)
-    : UDPServer(std::move(address), std::move(factory), detail::deferred_unless(bind_and_activate)) {}
-
-UnixDatagramServer::UnixDatagramServer(Address address, HandlerFactory factory, const ServerParameters& parameters)
-    : DatagramServer(detail::require_kind(address, true, "UnixDatagramServer", "UDPServer"), std::move(factory),
-                     parameters) {
-  if (parameters.bind_and_activate) this->bind_and_activate();
-}
-
-UnixDatagramServer::UnixDatagramServer(Address address, HandlerFactory factory, bool bind_and_activate)
-    : UnixDatagramServer(std::move(address), std::move(factory),
-                         detail::deferred_unless(bind_and_activate)) {}
 
 } // namespace socketserver

@@ -35,11 +35,9 @@ int StreamServer::fileno() const {
 }
 
 void StreamServer::server_bind() {
-  auto endpoint = detail::stream_endpoint(server_address(), loop_context());
-  auto bind = [&] { detail::bind_socket(acceptor_, endpoint, server_address(), allow_reuse_address, allow_reuse_port); };
-  if (server_address().is_unix()) return socket_file_.bind(server_address().path(), detail::SocketKind::stream, bind);
-  bind();
-  set_server_address(detail::to_address(acceptor_.local_endpoint()));
+  set_server_address(detail::bind_server_socket(acceptor_, detail::stream_endpoint(server_address(), loop_context()),
+                                                server_address(), allow_reuse_address, allow_reuse_port,
+                                                socket_file_, detail::SocketKind::stream));
 }
 
 void StreamServer::server_activate() {
@@ -102,24 +100,5 @@ void StreamServer::after_fork_in_child() {
   boost::system::error_code ignored;
   acceptor_.close(ignored);
 }
-
-TCPServer::TCPServer(Address address, HandlerFactory factory, const ServerParameters& parameters)
-    : StreamServer(detail::require_kind(address, false, "TCPServer", "UnixStreamServer"), std::move(factory),
-                   parameters) {
-  if (parameters.bind_and_activate) this->bind_and_activate();
-}
-
-TCPServer::TCPServer(Address address, HandlerFactory factory, bool bind_and_activate)
-    : TCPServer(std::move(address), std::move(factory), detail::deferred_unless(bind_and_activate)) {}
-
-UnixStreamServer::UnixStreamServer(Address address, HandlerFactory factory, const ServerParameters& parameters)
-    : StreamServer(detail::require_kind(address, true, "UnixStreamServer", "TCPServer"), std::move(factory),
-                   parameters) {
-  if (parameters.bind_and_activate) this->bind_and_activate();
-}
-
-UnixStreamServer::UnixStreamServer(Address address, HandlerFactory factory, bool bind_and_activate)
-    : UnixStreamServer(std::move(address), std::move(factory),
-                       detail::deferred_unless(bind_and_activate)) {}
 
 } // namespace socketserver

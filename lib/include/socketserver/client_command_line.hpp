@@ -35,11 +35,6 @@ public:
   /// @param default_port the server's port when `--port` is not given.
   ClientCommandLine(std::string program, std::string summary, std::uint16_t default_port);
 
-  /// Offers `--udp`.
-  ClientCommandLine& allow_datagram();
-
-  /// Sets the program's own version, shown by `--version` beside the library's.
-  ClientCommandLine& version(std::string program_version);
 
   /// Parses without printing or exiting (for tests and embedding).
   ClientParseOutcome parse(int argc, const char* const argv[]) const;
@@ -50,9 +45,6 @@ public:
 private:
   boost::program_options::options_description shared_options() const;
   ClientOptions interpret(const boost::program_options::variables_map& values) const;
-
-  std::uint16_t default_port_;
-  bool datagram_ = false;
 };
 
 } // namespace socketserver

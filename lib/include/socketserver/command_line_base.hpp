@@ -3,6 +3,8 @@
 /// summary, version and own options), and the outcome of parsing one.
 #pragma once
 
+#include <cstdint>
+
 #include <optional>
 #include <string>
 
@@ -40,6 +42,19 @@ public:
   /// The program's own options, as add_options() defined them.
   const boost::program_options::options_description& own_options() const noexcept { return own_; }
 
+  /// Offers `--udp` (for programs with a datagram flavour); on a server, `--reply-rate`
+  /// with it.
+  CommandLine& allow_datagram() {
+    datagram_ = true;
+    return *this;
+  }
+
+  /// Sets the program's own version, shown by `--version` beside the library's.
+  CommandLine& version(std::string program_version) {
+    version_ = std::move(program_version);
+    return *this;
+  }
+
   /// Adds the program's own options: `--help` shows them as a group of their own,
   /// headed `PROGRAM options`.
   boost::program_options::options_description_easy_init add_options() { return own_.add_options(); }
@@ -54,12 +69,18 @@ public:
   [[noreturn]] void usage_error(const std::string& message) const;
 
 protected:
-  /// @param program name printed in messages; @param summary one line for `--help`.
-  CommandLine(std::string program, std::string summary);
-  /// Sets what program_version() returns.
-  void set_version(std::string program_version) { version_ = std::move(program_version); }
+  /// @param program name printed in messages; @param summary one line for `--help`;
+  /// @param default_port the port when `--port` is not given.
+  CommandLine(std::string program, std::string summary, std::uint16_t default_port);
+
+  /// The port when `--port` is not given.
+  std::uint16_t default_port() const noexcept { return default_port_; }
+  /// True once allow_datagram() was called.
+  bool datagram_offered() const noexcept { return datagram_; }
 
 private:
+  std::uint16_t default_port_;
+  bool datagram_ = false;
   std::string program_;
   std::string summary_;
   std::string version_;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "socketserver/base_server.hpp"
+#include "socketserver/detail/bound_server.hpp"
 #include "socketserver/detail/unix_socket_file.hpp"
 #include "socketserver/server_parameters.hpp"
 
@@ -68,26 +69,21 @@ private:
   detail::UnixSocketFile socket_file_;
 };
 
-/// Python's `UDPServer`: datagrams over IPv4 or IPv6.
-class UDPServer : public DatagramServer {
+/// Python's `UDPServer`: datagrams over IPv4 or IPv6, constructed like TCPServer.
+class UDPServer : public detail::BoundServer<DatagramServer, false> {
 public:
-  /// Binds @p address at once unless `parameters.bind_and_activate` is false.
-  UDPServer(Address address, HandlerFactory factory, const ServerParameters& parameters = {});
-  /// Python's signature: `UDPServer(address, handler, bind_and_activate)`.
-  UDPServer(Address address, HandlerFactory factory, bool bind_and_activate);
+  using BoundServer::BoundServer;
 };
 
-/// Python's `UnixDatagramServer`: datagrams over a Unix-domain socket file.
+/// Python's `UnixDatagramServer`: datagrams over a Unix-domain socket file, constructed
+/// like TCPServer from a `unix:` address.
 ///
 /// Replies reach only clients that bound their own socket path. A stale socket file is
 /// replaced, a live server's is not; server_close() removes the file this server created,
 /// and only that file.
-class UnixDatagramServer : public DatagramServer {
+class UnixDatagramServer : public detail::BoundServer<DatagramServer, true> {
 public:
-  /// Binds the `unix:` @p address at once unless `parameters.bind_and_activate` is false.
-  UnixDatagramServer(Address address, HandlerFactory factory, const ServerParameters& parameters = {});
-  /// Python's signature: `UnixDatagramServer(address, handler, bind_and_activate)`.
-  UnixDatagramServer(Address address, HandlerFactory factory, bool bind_and_activate);
+  using BoundServer::BoundServer;
 };
 
 } // namespace socketserver

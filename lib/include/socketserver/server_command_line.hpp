@@ -76,11 +76,6 @@ public:
   /// @param default_port the port when `--port` is not given.
   ServerCommandLine(std::string program, std::string summary, std::uint16_t default_port);
 
-  /// Offers `--udp` (for servers with a datagram flavour), and with it `--reply-rate`.
-  ServerCommandLine& allow_datagram();
-
-  /// Sets the program's own version, shown by `--version` beside the library's.
-  ServerCommandLine& version(std::string program_version);
 
   /// Parses without printing or exiting (for tests and embedding).
   ParseOutcome parse(int argc, const char* const argv[]) const;
@@ -91,9 +86,6 @@ public:
 private:
   boost::program_options::options_description shared_options() const;
   ServerOptions interpret(const boost::program_options::variables_map& values) const;
-
-  std::uint16_t default_port_;
-  bool datagram_ = false;
 };
 
 } // namespace socketserver

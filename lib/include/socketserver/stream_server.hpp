@@ -7,6 +7,7 @@
 #include <boost/asio/socket_base.hpp>
 
 #include "socketserver/base_server.hpp"
+#include "socketserver/detail/bound_server.hpp"
 #include "socketserver/detail/unix_socket_file.hpp"
 #include "socketserver/server_parameters.hpp"
 
@@ -60,28 +61,25 @@ private:
 };
 
 /// Python's `TCPServer`: connections over IPv4 or IPv6 (give an IPv6 address for IPv6).
-class TCPServer : public StreamServer {
+///
+/// `TCPServer(address, factory, parameters = {})` binds and listens at once unless
+/// `parameters.bind_and_activate` is false (then set options and call bind_and_activate()
+/// yourself); `TCPServer(address, factory, bind_and_activate)` is Python's signature.
+/// Throws when @p address is a Unix path or cannot be bound.
+class TCPServer : public detail::BoundServer<StreamServer, false> {
 public:
-  /// Binds and listens on @p address at once unless `parameters.bind_and_activate` is
-  /// false (then set options and call bind_and_activate() yourself). Throws when
-  /// @p address is a Unix path or cannot be bound.
-  TCPServer(Address address, HandlerFactory factory, const ServerParameters& parameters = {});
-  /// Python's signature: `TCPServer(address, handler, bind_and_activate)`.
-  TCPServer(Address address, HandlerFactory factory, bool bind_and_activate);
+  using BoundServer::BoundServer;
 };
 
-/// Python's `UnixStreamServer`: connections over a Unix-domain socket file.
+/// Python's `UnixStreamServer`: connections over a Unix-domain socket file, constructed
+/// like TCPServer from a `unix:` address.
 ///
 /// A stale socket file left by a server that died is replaced; the file of a live server
 /// is never taken over (binding fails with "address in use"). server_close() removes the
 /// file this server created, and only that file (see detail::UnixSocketFile).
-class UnixStreamServer : public StreamServer {
+class UnixStreamServer : public detail::BoundServer<StreamServer, true> {
 public:
-  /// Binds and listens on the `unix:` @p address unless `parameters.bind_and_activate`
-  /// is false.
-  UnixStreamServer(Address address, HandlerFactory factory, const ServerParameters& parameters = {});
-  /// Python's signature: `UnixStreamServer(address, handler, bind_and_activate)`.
-  UnixStreamServer(Address address, HandlerFactory factory, bool bind_and_activate);
+  using BoundServer::BoundServer;
 };
 
 } // namespace socketserver

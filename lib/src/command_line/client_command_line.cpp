@@ -10,25 +10,15 @@ namespace socketserver {
 using namespace command_line_detail;
 
 ClientCommandLine::ClientCommandLine(std::string program, std::string summary, std::uint16_t default_port)
-    : CommandLine(std::move(program), std::move(summary)), default_port_(default_port) {}
-
-ClientCommandLine& ClientCommandLine::allow_datagram() {
-  datagram_ = true;
-  return *this;
-}
-
-ClientCommandLine& ClientCommandLine::version(std::string program_version) {
-  set_version(std::move(program_version));
-  return *this;
-}
+    : CommandLine(std::move(program), std::move(summary), default_port) {}
 
 po::options_description ClientCommandLine::shared_options() const {
   po::options_description shared("Client options");
   auto add = shared.add_options();
   add("host", po::value<std::string>()->default_value("127.0.0.1")->value_name("HOST"), "server host (name, IPv4 or IPv6)");
-  add("port", po::value<unsigned>()->default_value(default_port_)->value_name("PORT"), "server port");
+  add("port", po::value<unsigned>()->default_value(default_port())->value_name("PORT"), "server port");
   add("unix", po::value<std::string>()->value_name("PATH"), "connect to a Unix-domain socket instead");
-  if (datagram_) add("udp", po::bool_switch(), "use datagrams (UDP, or Unix datagram with --unix)");
+  if (datagram_offered()) add("udp", po::bool_switch(), "use datagrams (UDP, or Unix datagram with --unix)");
   return shared;
 }
 
@@ -44,7 +34,7 @@ ClientOptions ClientCommandLine::parse_or_exit(int argc, const char* const argv[
 ClientOptions ClientCommandLine::interpret(const po::variables_map& values) const {
   ClientOptions options;
   options.address = address(values, 1);
-  options.datagram = datagram_ && values["udp"].as<bool>();
+  options.datagram = datagram_offered() && values["udp"].as<bool>();
   options.values = values;
   return options;
 }

@@ -6,12 +6,13 @@
 
 namespace socketserver {
 
-CommandLine::CommandLine(std::string program, std::string summary)
-    : program_(std::move(program)), summary_(std::move(summary)), own_(program_ + " options") {}
+CommandLine::CommandLine(std::string program, std::string summary, std::uint16_t default_port)
+    : default_port_(default_port),
+      program_(std::move(program)), summary_(std::move(summary)), own_(program_ + " options") {}
 
 std::string CommandLine::version_line() const {
   if (version_.empty()) return socketserver::version_line(program_);
-  return program_ + " " + version_ + " (socketserver " + version + ")";
+  return program_ + " " + version_ + " (socketserver " + socketserver::version + ")";
 }
 
 void CommandLine::usage_error(const std::string& message) const {

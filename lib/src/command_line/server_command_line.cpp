@@ -13,32 +13,22 @@ namespace socketserver {
 using namespace command_line_detail;
 
 ServerCommandLine::ServerCommandLine(std::string program, std::string summary, std::uint16_t default_port)
-    : CommandLine(std::move(program), std::move(summary)), default_port_(default_port) {}
-
-ServerCommandLine& ServerCommandLine::allow_datagram() {
-  datagram_ = true;
-  return *this;
-}
-
-ServerCommandLine& ServerCommandLine::version(std::string program_version) {
-  set_version(std::move(program_version));
-  return *this;
-}
+    : CommandLine(std::move(program), std::move(summary), default_port) {}
 
 po::options_description ServerCommandLine::shared_options() const {
   po::options_description shared("Server options");
   auto add = shared.add_options();
   add("host", po::value<std::string>()->default_value("127.0.0.1")->value_name("HOST"), "address to listen on (name, IPv4 or IPv6)");
-  add("port", po::value<unsigned>()->default_value(default_port_)->value_name("PORT"), "port to listen on (0: any free port)");
+  add("port", po::value<unsigned>()->default_value(default_port())->value_name("PORT"), "port to listen on (0: any free port)");
   add("unix", po::value<std::string>()->value_name("PATH"), "listen on a Unix-domain socket instead");
-  if (datagram_) add("udp", po::bool_switch(), "serve datagrams (UDP, or Unix datagram with --unix)");
+  if (datagram_offered()) add("udp", po::bool_switch(), "serve datagrams (UDP, or Unix datagram with --unix)");
   add("mode", po::value<std::string>()->default_value("sync")->value_name("MODE"), "sync | threading | forking | pool");
   add("workers", po::value<unsigned>()->value_name("N"), "worker threads in pool mode, at most 1024 (default: cores, at least 4)");
   add("max-children", po::value<unsigned>()->default_value(40)->value_name("N"),
       "child processes alive at once in forking mode (at most 1024)");
   add("max-connections", po::value<unsigned>()->default_value(default_max_connections)->value_name("N"),
       "stream connections open at once; at the limit the server stops accepting (0: no limit)");
-  if (datagram_)
+  if (datagram_offered())
     add("reply-rate", po::value<unsigned>()->default_value(default_reply_rate)->value_name("N"),
         "datagram replies per second to one source address; more are dropped (0: no limit)");
   add("timeout", po::value<double>()->default_value(default_timeout_seconds)->value_name("SECS"),
@@ -67,7 +57,7 @@ ServerOptions ServerCommandLine::interpret(const po::variables_map& values) cons
   ServerOptions options;
   ServerConfig& config = options.config;
   config.address = address(values, 0);
-  config.datagram = datagram_ && values["udp"].as<bool>();
+  config.datagram = datagram_offered() && values["udp"].as<bool>();
   try {
     config.mode = parse_mode(values["mode"].as<std::string>());
   } catch (const std::invalid_argument& e) {
@@ -77,7 +67,7 @@ ServerOptions ServerCommandLine::interpret(const po::variables_map& values) cons
   if (values.count("workers")) config.workers = bounded(values, "workers", 1, most_workers);
   config.max_children = bounded(values, "max-children", 1, most_children);
   config.max_connections = bounded(values, "max-connections", 0, most_connections);
-  if (datagram_) config.reply_rate_limit = bounded(values, "reply-rate", 0, most_reply_rate);
+  if (datagram_offered()) config.reply_rate_limit = bounded(values, "reply-rate", 0, most_reply_rate);
   if (values.count("backlog")) config.backlog = static_cast<int>(bounded(values, "backlog", 1, most_backlog));
 
   config.request_timeout = duration(values, "timeout", shortest_duration_seconds, longest_duration_seconds);
