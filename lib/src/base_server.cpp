@@ -210,13 +210,13 @@ bool BaseServer::process_request_inline(Request& request) noexcept {
     ok = false;
     try {
       handle_error(request, std::current_exception());
-    } catch (...) {
+    } catch (...) {  // an override that throws has nobody left to report to
     }
   }
   if (active) active_connections_->remove(*active);
   try {
     shutdown_request(request);
-  } catch (...) {
+  } catch (...) {  // an override that throws: the connection is closed by its destructor anyway
   }
   return ok;
 }

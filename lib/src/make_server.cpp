@@ -14,7 +14,7 @@
 namespace socketserver {
 namespace {
 
-// Runs another handler and logs its request on stderr: ServerConfig::log_requests.
+// Runs another handler and logs its request through the server's log: ServerConfig::log_requests.
 class LoggedRequest : public BaseRequestHandler {
 public:
   explicit LoggedRequest(const HandlerFactory& inner) : inner_(inner()) {}

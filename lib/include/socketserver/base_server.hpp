@@ -157,7 +157,7 @@ public:
   virtual std::optional<Request> get_request() = 0;
   /// Return false to refuse @p request: it is then shut down without a handler. The
   /// default accepts the clients #allowed_networks allows and refuses the others with a
-  /// line on stderr.
+  /// log line (log_message()).
   virtual bool verify_request(const Request& request);
   /// Arranges for finish_request() and shutdown_request(); the base class does both at
   /// once, in the calling thread. Mix-ins override this.
@@ -170,13 +170,14 @@ public:
   virtual void shutdown_request(Request& request);
   /// Releases @p request's resources.
   virtual void close_request(Request& request);
-  /// Called with the exception a handler let escape; the default prints one line on
-  /// stderr naming the client and the error. The server goes on serving.
+  /// Called with the exception a handler let escape, and for a connection dropped before
+  /// its handler ran (silent past its timeout, or no room); the default logs one line
+  /// (log_message()) naming the client and the error. The server goes on serving.
   virtual void handle_error(const Request& request, std::exception_ptr error);
   /// The server's one log sink: every line the library writes about this server (a refused
   /// or dropped client, an accept error, a child killed by a signal, a handler error)
   /// comes here, and handlers may write theirs too (`server().log_message(...)`). The
-  /// default writes `socketserver: TEXT` and a newline to stderr in one write(2), so lines
+  /// default writes `socketserver: TEXT` and a newline to stderr in one write, so lines
   /// of concurrent threads and processes never interleave. Override it to send the lines
   /// elsewhere; it may be called from any thread, and must not throw. Text a client chose
   /// must be passed through printable() first.

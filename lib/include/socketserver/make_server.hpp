@@ -61,7 +61,7 @@ struct ServerConfig {
   /// The server's `drain_timeout`: how long server_close() lets in-flight requests
   /// finish before ending them; none waits for ever.
   std::optional<Seconds> drain_timeout = BaseServer::default_drain_timeout;
-  /// Print one line on stderr as each request starts and ends (the examples' `--verbose`).
+  /// Log one line as each request starts and ends (the examples' `--verbose`).
   bool log_requests = false;
   /// The server's `allowed_networks`: clients outside them are refused; empty allows all.
   NetworkAllowList allowed_networks;
