@@ -1,5 +1,9 @@
 #include "socketserver/socket_io.hpp"
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <stdexcept>
 #include <vector>
@@ -84,11 +88,8 @@ std::uint64_t SocketWriter::send_file(int file_descriptor, std::uint64_t offset,
   std::uint64_t sent = 0;
   auto whole = transfer_deadline(count);
   while (sent < count) {
-    // One blocking sendfile() keeps going while the peer takes a little at a time: with
-    // a minimum rate, send about a second's worth per call, so the rate is checked often.
-    std::uint64_t piece = count - sent;
-    if (min_rate > 0) piece = std::min<std::uint64_t>(piece, std::max<std::uint64_t>(min_rate, 64 * 1024));
-    std::size_t chunk = detail::send_file_some(*socket_, file_descriptor, offset + sent, piece, next_deadline(whole));
+    std::size_t chunk = detail::send_file_some(*socket_, file_descriptor, offset + sent, paced(count - sent),
+                                               next_deadline(whole));
     if (chunk == 0) break;  // the file is shorter than count
     sent += chunk;
   }
@@ -113,6 +114,22 @@ std::optional<std::chrono::steady_clock::time_point> SocketWriter::next_deadline
   return next ? std::min(*next, *whole) : *whole;
 }
 
+// A blocking sendmsg() or sendfile() keeps going for as long as the peer takes a little at
+// a time, so with a minimum rate each call is offered what the socket's send buffer has
+// room for now, plus 64 KiB: a fast peer still gets large calls (the buffer empties as fast
+// as it fills), and a trickling one brings the call back to the rate check as soon as it
+// has taken those 64 KiB.
+std::uint64_t SocketWriter::paced(std::uint64_t wanted) const {
+  if (min_rate == 0) return wanted;
+  int fd = socket_->native_handle();
+  int capacity = 0, queued = 0;
+  socklen_t size = sizeof capacity;
+  if (::getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &capacity, &size) != 0 || ::ioctl(fd, SIOCOUTQ, &queued) != 0)
+    return wanted;
+  auto room = static_cast<std::uint64_t>(std::max(capacity - queued, 0));
+  return std::min<std::uint64_t>(wanted, room + 64 * 1024);
+}
+
 void SocketWriter::send_all(std::span<const std::string_view> pieces) {
   apply_timeout();
   std::vector<boost::asio::const_buffer> buffers;
@@ -126,11 +143,9 @@ void SocketWriter::send_all(std::span<const std::string_view> pieces) {
   std::size_t first = 0;
   while (first < buffers.size()) {
     auto rest = std::span<const boost::asio::const_buffer>(buffers).subspan(first);
-    // A blocking sendmsg() keeps going while the peer takes a little at a time: with a
-    // minimum rate, offer about a second's worth per call, so the rate is checked often.
     boost::asio::const_buffer limited;
-    if (min_rate > 0 && rest.front().size() > std::max<std::size_t>(min_rate, 64 * 1024)) {
-      limited = boost::asio::buffer(rest.front(), std::max<std::size_t>(min_rate, 64 * 1024));
+    if (std::size_t offer = paced(rest.front().size()); offer < rest.front().size()) {
+      limited = boost::asio::buffer(rest.front(), offer);
       rest = std::span<const boost::asio::const_buffer>(&limited, 1);
     }
     std::size_t sent = detail::write_some(*socket_, rest, next_deadline(whole));

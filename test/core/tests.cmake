@@ -16,7 +16,9 @@ function(socketserver_add_compile_failure name source expected)
   target_link_libraries(${name} PRIVATE socketserver::socketserver)
   add_test(NAME ${name}
            COMMAND ${CMAKE_COMMAND} --build ${PROJECT_BINARY_DIR} --target ${name})
-  set_tests_properties(${name} PROPERTIES LABELS core TIMEOUT 120 PASS_REGULAR_EXPRESSION "${expected}")
+  # One at a time: each runs the build tool on the same build tree.
+  set_tests_properties(${name} PROPERTIES LABELS core TIMEOUT 120 PASS_REGULAR_EXPRESSION "${expected}"
+                       RESOURCE_LOCK socketserver_build_tree)
 endfunction()
 socketserver_add_compile_failure(test_compile_fail_move_only_argument
   ${CMAKE_CURRENT_LIST_DIR}/compile_fail/move_only_argument.cpp

@@ -107,6 +107,7 @@ private:
   std::optional<std::chrono::steady_clock::time_point> next_deadline(
       const std::optional<std::chrono::steady_clock::time_point>& whole) const;
   void send_all(std::span<const std::string_view> pieces);
+  std::uint64_t paced(std::uint64_t wanted) const;
 
   StreamSocket* socket_ = nullptr;
   std::optional<Seconds> kernel_timeout_;  // what SO_SNDTIMEO holds
