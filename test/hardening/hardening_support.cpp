@@ -147,6 +147,23 @@ std::size_t rss_bytes(pid_t pid) {
 
 bool process_exists(pid_t pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
 
+bool signal_pending(pid_t pid, int signal_number) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  unsigned long long mask = 0;
+  while (std::getline(status, line))
+    if (line.starts_with("ShdPnd:") || line.starts_with("SigPnd:")) mask |= std::stoull(line.substr(7), nullptr, 16);
+  return (mask >> (signal_number - 1)) & 1;
+}
+
+bool echoes(const Address& address, const std::string& data) {
+  RawClient client(address);
+  if (!client.send_all(data)) return false;
+  client.half_close();
+  auto reply = client.receive_all(10s);
+  return reply.closed && reply.data == data;
+}
+
 RawClient::RawClient(const Address& server, const std::string& local_host) {
   sockaddr_storage storage{};
   socklen_t length = 0;

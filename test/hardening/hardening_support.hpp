@@ -62,6 +62,10 @@ std::vector<pid_t> live_children_of(pid_t pid);
 std::size_t rss_bytes(pid_t pid);
 /// True while a process @p pid exists (zombie or not).
 bool process_exists(pid_t pid);
+/// True while @p signal_number is pending for process @p pid (sent, not yet delivered).
+bool signal_pending(pid_t pid, int signal_number);
+/// One echo exchange with a fresh client, half-closed so that the server ends it.
+bool echoes(const Address& address, const std::string& data = "ping");
 
 /// A raw TCP or Unix client socket for the hostile cases the test Client does not cover.
 class RawClient {

@@ -34,15 +34,6 @@ std::size_t occurrences(const std::string& text, const std::string& what) {
   return count;
 }
 
-// One echo exchange with a fresh client, half-closed so that the server ends it.
-bool echoes(const Address& address, const std::string& data = "ping") {
-  RawClient client(address);
-  if (!client.send_all(data)) return false;
-  client.half_close();
-  auto reply = client.receive_all(10s);
-  return reply.closed && reply.data == data;
-}
-
 } // namespace
 
 BOOST_AUTO_TEST_CASE(resets_and_broken_pipes_never_kill_the_server) {
