@@ -73,7 +73,13 @@ int main(int argc, char* argv[]) {
   // With --interactive, one console shared by every handler (threads and forked children
   // alike) asks the operator one question at a time. handler<H>(args) passes args to H.
   std::shared_ptr<OperatorConsole> console;
-  if (options.values["interactive"].as<bool>()) console = std::make_shared<OperatorConsole>();
+  if (options.values["interactive"].as<bool>()) {
+    // The prompt blocks its thread on the terminal: in async mode that would stall every
+    // other connection of the loop, so the combination is refused.
+    if (options.config.mode == Mode::async)
+      example::usage_error("uppercase_server", "--interactive blocks on the terminal: use it with --mode sync, threading, forking or pool, not async");
+    console = std::make_shared<OperatorConsole>();
+  }
   HandlerFactory factory = options.config.datagram ? handler<UppercaseDatagramHandler>(console)
                                                    : handler<UppercaseHandler>(console);
   return example::serve("uppercase_server", options.config, factory);

@@ -36,10 +36,10 @@ private:
 } // namespace
 
 Mode parse_mode(std::string_view text) {
-  for (Mode mode : {Mode::sync, Mode::threading, Mode::forking, Mode::pool})
+  for (Mode mode : {Mode::sync, Mode::threading, Mode::forking, Mode::pool, Mode::async})
     if (text == to_string(mode)) return mode;
   throw std::invalid_argument("unknown mode '" + std::string(text) +
-                              "' (expected sync, threading, forking or pool)");
+                              "' (expected sync, threading, forking, pool or async)");
 }
 
 std::string_view to_string(Mode mode) {
@@ -48,6 +48,7 @@ std::string_view to_string(Mode mode) {
   case Mode::threading: return "threading";
   case Mode::forking: return "forking";
   case Mode::pool: return "pool";
+  case Mode::async: return "async";
   }
   return "unknown";
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "socketserver/errors.hpp"
 
@@ -11,6 +12,43 @@ namespace {
 // Largest piece read_exactly() and read_all() grow their result by before the bytes have
 // arrived: the memory a lying length can cost is bounded by what the peer really sends.
 constexpr std::size_t max_growth_step = 1024 * 1024;
+
+// Buffers given back by the readers of this thread, for the next reader that needs one:
+// a connection gives its buffer back whenever it has consumed everything, so an idle
+// connection holds none, and taking one again must be cheap.
+class BufferCache {
+public:
+  std::unique_ptr<char[]> take(std::size_t capacity) {
+    for (auto it = free_.begin(); it != free_.end(); ++it) {
+      if (it->capacity != capacity) continue;
+      std::unique_ptr<char[]> buffer = std::move(it->memory);
+      free_.erase(it);
+      return buffer;
+    }
+    return std::unique_ptr<char[]>(new char[capacity]);  // uninitialised on purpose
+  }
+
+  void give(std::unique_ptr<char[]> buffer, std::size_t capacity) noexcept {
+    if (free_.size() >= kept) return;  // freed
+    try {
+      free_.push_back({std::move(buffer), capacity});
+    } catch (...) {  // out of memory: freed instead
+    }
+  }
+
+private:
+  static constexpr std::size_t kept = 8;
+  struct Entry {
+    std::unique_ptr<char[]> memory;
+    std::size_t capacity;
+  };
+  std::vector<Entry> free_;
+};
+
+BufferCache& buffer_cache() {
+  thread_local BufferCache cache;
+  return cache;
+}
 
 } // namespace
 
@@ -23,6 +61,8 @@ LineRange::iterator& LineRange::iterator::operator++() {
 }
 
 ByteReader::ByteReader(std::size_t buffer_size) : buffer_size_(std::max<std::size_t>(buffer_size, 1)) {}
+
+ByteReader::~ByteReader() { release_buffer(); }
 
 void ByteReader::set_buffer_size(std::size_t buffer_size) {
   buffer_size_ = std::max<std::size_t>(buffer_size, 1);
@@ -52,7 +92,7 @@ std::size_t ByteReader::read_into(std::span<char> destination) {
     fill_buffer();
   }
   std::size_t count = std::min(destination.size(), buffered());
-  std::memcpy(destination.data(), buffer_.get() + begin_, count);
+  std::memcpy(destination.data(), buffered_data(), count);
   consume(count);
   return count;
 }
@@ -60,7 +100,7 @@ std::size_t ByteReader::read_into(std::span<char> destination) {
 std::string_view ByteReader::peek() {
   begin_operation();
   if (buffered() == 0) fill_buffer();
-  return {buffer_.get() + begin_, buffered()};
+  return {buffered_data(), buffered()};
 }
 
 std::string ByteReader::read_exactly(std::size_t size) {
@@ -127,9 +167,8 @@ std::optional<std::string> ByteReader::read_until(std::string_view delimiter, st
 }
 
 void ByteReader::preload(std::string_view bytes) {
-  buffer_.reset();
-  capacity_ = 0;
   begin_ = end_ = 0;
+  release_buffer();
   resize_buffer(bytes.size());
   if (!bytes.empty()) std::memcpy(buffer_.get(), bytes.data(), bytes.size());
   begin_ = 0;
@@ -138,6 +177,7 @@ void ByteReader::preload(std::string_view bytes) {
 }
 
 std::size_t ByteReader::fill_buffer() {
+  if (buffered() == 0 && !eof_) wait_for_bytes();
   std::span<char> room = prepare();
   if (room.empty()) return 0;
   std::size_t count = fill(room.data(), room.size());
@@ -160,7 +200,7 @@ void ByteReader::commit(std::size_t count) {
 
 std::string ByteReader::take(std::size_t size) {
   if (size == 0) return {};
-  std::string result(buffer_.get() + begin_, size);
+  std::string result(buffered_data(), size);
   consume(size);
   return result;
 }
@@ -170,11 +210,7 @@ void ByteReader::consume(std::size_t size) {
   begin_ += std::min(size, buffered());
   if (begin_ == end_) {
     begin_ = end_ = 0;
-    // A long line grew the buffer; give the memory back once it is consumed.
-    if (capacity_ > buffer_size_) {
-      buffer_.reset();
-      capacity_ = 0;
-    }
+    release_buffer();  // nothing left to hold it for
   }
 }
 
@@ -182,7 +218,7 @@ std::optional<std::size_t> ByteReader::scan_for(std::string_view delimiter, std:
   std::size_t searched = 0;  // positions already known not to start a delimiter
   for (;;) {
     std::size_t available = std::min(buffered(), window);
-    std::string_view data(buffer_.get() + begin_, available);
+    std::string_view data(buffered_data(), available);
     if (auto position = data.find(delimiter, searched); position != std::string_view::npos)
       return position + delimiter.size();
     if (available >= window || eof_) return std::nullopt;
@@ -205,12 +241,20 @@ void ByteReader::reserve_for(std::size_t size) {
 
 void ByteReader::resize_buffer(std::size_t capacity) {
   capacity = std::max<std::size_t>(capacity, 1);
-  std::unique_ptr<char[]> bigger(new char[capacity]);  // uninitialised on purpose
+  std::unique_ptr<char[]> bigger = buffer_cache().take(capacity);
   if (end_ > begin_) std::memcpy(bigger.get(), buffer_.get() + begin_, buffered());
   end_ -= begin_;
   begin_ = 0;
+  release_buffer();
   buffer_ = std::move(bigger);
   capacity_ = capacity;
+}
+
+void ByteReader::release_buffer() noexcept {
+  if (!buffer_) return;
+  buffer_cache().give(std::move(buffer_), capacity_);
+  buffer_.reset();
+  capacity_ = 0;
 }
 
 } // namespace socketserver

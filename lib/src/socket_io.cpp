@@ -19,7 +19,8 @@ namespace socketserver {
 
 void SocketReader::begin_operation() {
   if (!socket_) throw std::logic_error("rfile used before attach(): a handler's setup() override must call the base class's setup() first");
-  if (timeout != kernel_timeout_) {
+  // A non-blocking socket (served by a fiber) never waits in the kernel: no SO_RCVTIMEO.
+  if (timeout != kernel_timeout_ && !socket_->non_blocking()) {
     detail::set_kernel_timeout(socket_->native_handle(), detail::KernelTimeout::receive, timeout);
     kernel_timeout_ = timeout;
   }
@@ -33,6 +34,10 @@ std::size_t SocketReader::fill(char* data, std::size_t size) {
   bool may_block = first_fill_ || !timeout;
   first_fill_ = false;
   return detail::read_some(*socket_, boost::asio::buffer(data, size), deadline_, may_block);
+}
+
+void SocketReader::wait_for_bytes() {
+  if (socket_->non_blocking()) detail::wait_until_ready(*socket_, detail::Readiness::readable, deadline_);
 }
 
 std::uint64_t SocketReader::read_to_file(int file_descriptor, std::uint64_t count) {
@@ -76,7 +81,7 @@ void SocketWriter::flush() {
 }
 
 void SocketWriter::apply_timeout() {
-  if (timeout == kernel_timeout_) return;
+  if (timeout == kernel_timeout_ || socket_->non_blocking()) return;
   detail::set_kernel_timeout(socket_->native_handle(), detail::KernelTimeout::send, timeout);
   kernel_timeout_ = timeout;
 }

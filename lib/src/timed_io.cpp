@@ -1,5 +1,6 @@
 #include "timed_io.hpp"
 #include "endpoints.hpp"
+#include "fiber.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -33,7 +34,9 @@ std::string destination_name(const DatagramEndpoint& destination) {
 
 } // namespace
 
-void wait_until_ready(int fd, Readiness readiness, const Deadline& deadline) {
+namespace {
+
+void poll_until_ready(int fd, Readiness readiness, const Deadline& deadline) {
   pollfd entry{fd, static_cast<short>(readiness == Readiness::readable ? POLLIN : POLLOUT), 0};
   for (;;) {
     int ready = ::poll(&entry, 1, milliseconds_left(deadline));
@@ -43,6 +46,22 @@ void wait_until_ready(int fd, Readiness readiness, const Deadline& deadline) {
     if (errno != EINTR)
       throw boost::system::system_error(errno, boost::system::system_category(), "poll");
   }
+}
+
+template <class Socket>
+void wait_on(Socket& socket, Readiness readiness, const Deadline& deadline) {
+  if (Fiber* fiber = Fiber::current()) return fiber->wait(socket, readiness, deadline);
+  poll_until_ready(socket.native_handle(), readiness, deadline);
+}
+
+} // namespace
+
+void wait_until_ready(StreamSocket& socket, Readiness readiness, const Deadline& deadline) {
+  wait_on(socket, readiness, deadline);
+}
+
+void wait_until_ready(DatagramSocket& socket, Readiness readiness, const Deadline& deadline) {
+  wait_on(socket, readiness, deadline);
 }
 
 void set_kernel_timeout(int fd, KernelTimeout which,
@@ -70,7 +89,7 @@ std::size_t read_some(StreamSocket& socket, boost::asio::mutable_buffer buffer,
     if (errno != EAGAIN && errno != EWOULDBLOCK)
       throw boost::system::system_error(errno, boost::system::system_category(), "read");
     // SO_RCVTIMEO expired (the deadline has passed), or the socket is non-blocking.
-    wait_until_ready(fd, Readiness::readable, deadline);
+    wait_until_ready(socket, Readiness::readable, deadline);
     flags = MSG_DONTWAIT;
   }
 }
@@ -95,7 +114,7 @@ std::size_t write_some(StreamSocket& socket, std::span<const boost::asio::const_
     if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK)
       throw boost::system::system_error(errno, boost::system::system_category(), "write");
-    wait_until_ready(fd, Readiness::writable, deadline);
+    wait_until_ready(socket, Readiness::writable, deadline);
     flags |= MSG_DONTWAIT;
   }
 }
@@ -112,7 +131,7 @@ std::size_t send_file_some(StreamSocket& socket, int file, std::uint64_t offset,
     if (errno != EAGAIN && errno != EWOULDBLOCK)
       throw boost::system::system_error(errno, boost::system::system_category(), "sendfile");
     // SO_SNDTIMEO expired (the deadline has passed), or a non-blocking socket is full.
-    wait_until_ready(fd, Readiness::writable, deadline);
+    wait_until_ready(socket, Readiness::writable, deadline);
   }
 }
 
@@ -125,14 +144,14 @@ std::size_t splice_some(StreamSocket& socket, int pipe_write, std::size_t count,
     if (errno != EAGAIN && errno != EWOULDBLOCK)
       throw boost::system::system_error(errno, boost::system::system_category(), "splice");
     // SO_RCVTIMEO expired (the deadline has passed), or the socket is non-blocking.
-    wait_until_ready(fd, Readiness::readable, deadline);
+    wait_until_ready(socket, Readiness::readable, deadline);
   }
 }
 
 void send_datagram(DatagramSocket& socket, boost::asio::const_buffer buffer,
                    const DatagramEndpoint& destination, const Deadline& deadline) {
   for (bool poll_first = false;; poll_first = true) {
-    if (poll_first) wait_until_ready(socket.native_handle(), Readiness::writable, deadline);
+    if (poll_first) wait_until_ready(socket, Readiness::writable, deadline);
     boost::system::error_code error;
     socket.send_to(buffer, destination, 0, error);
     if (!error) return;

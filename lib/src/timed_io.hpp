@@ -12,7 +12,9 @@
 //   what is left of the deadline, so it does not block: MSG_DONTWAIT, then poll() with the
 //   remaining time.
 //
-// The same code works on sockets in non-blocking mode (EAGAIN at once, then poll()).
+// The same code works on sockets in non-blocking mode (EAGAIN at once, then the wait):
+// sockets served by fibers are non-blocking, and their wait suspends the fiber instead of
+// calling poll() (wait_until_ready()).
 #pragma once
 
 #include <chrono>
@@ -30,8 +32,13 @@ namespace socketserver::detail {
 
 enum class Readiness { readable, writable };
 
-/// Waits until @p fd is ready or @p deadline passes (then throws system_error timed_out).
-void wait_until_ready(int fd, Readiness readiness, const Deadline& deadline);
+/// Waits until @p socket is ready or @p deadline passes (then throws system_error
+/// timed_out): the one place that knows the concurrency mode. In a fiber (async mode) the
+/// fiber suspends and its loop serves others meanwhile; elsewhere the thread blocks in
+/// poll().
+void wait_until_ready(StreamSocket& socket, Readiness readiness, const Deadline& deadline);
+/// Likewise for a datagram socket.
+void wait_until_ready(DatagramSocket& socket, Readiness readiness, const Deadline& deadline);
 
 enum class KernelTimeout { receive, send };
 

@@ -64,6 +64,7 @@ struct Options {
   std::optional<socketserver::Seconds> drain_timeout = socketserver::Seconds(5);
   std::size_t workers = 2;
   std::size_t max_children = 40;
+  std::size_t threads = 2;
 };
 
 namespace detail {
@@ -73,6 +74,7 @@ std::unique_ptr<socketserver::BaseServer> configure(std::unique_ptr<Server> serv
   server->drain_timeout = options.drain_timeout;
   if constexpr (requires { server->workers; }) server->workers = options.workers;
   if constexpr (requires { server->max_children; }) server->max_children = options.max_children;
+  if constexpr (requires { server->stack_size; }) server->threads = options.threads;
   server->bind_and_activate();
   return server;
 }
@@ -92,6 +94,8 @@ std::unique_ptr<socketserver::BaseServer> make_recorded(socketserver::Mode mode,
     return detail::configure(std::make_unique<ForkingMixIn<Recorded<Base>>>(log, options.address, factory, false), options);
   case Mode::pool:
     return detail::configure(std::make_unique<ThreadPoolMixIn<Recorded<Base>>>(log, options.address, factory, false), options);
+  case Mode::async:
+    return detail::configure(std::make_unique<AsyncMixIn<Recorded<Base>>>(log, options.address, factory, false), options);
   }
   return nullptr;
 }

@@ -12,6 +12,7 @@
 
 #include <boost/asio/socket_base.hpp>
 
+#include "socketserver/async_mixin.hpp"
 #include "socketserver/base_server.hpp"
 #include "socketserver/datagram_server.hpp"
 #include "socketserver/forking_mixin.hpp"
@@ -27,10 +28,11 @@ enum class Mode {
   sync,       ///< one request at a time, in the serving thread
   threading,  ///< a thread per request (ThreadingMixIn)
   forking,    ///< a child process per request (ForkingMixIn)
-  pool        ///< a bounded pool of worker threads (ThreadPoolMixIn)
+  pool,       ///< a bounded pool of worker threads (ThreadPoolMixIn)
+  async       ///< a fiber per request on event-loop threads (AsyncMixIn)
 };
 
-/// Parses `sync`, `threading`, `forking` or `pool`; throws std::invalid_argument otherwise.
+/// Parses `sync`, `threading`, `forking`, `pool` or `async`; throws std::invalid_argument otherwise.
 Mode parse_mode(std::string_view text);
 /// The name parse_mode() accepts.
 std::string_view to_string(Mode mode);
@@ -45,6 +47,10 @@ struct ServerConfig {
   bool datagram = false;
   /// Worker threads in pool mode; 0 picks the default (cores, at least 4).
   std::size_t workers = 0;
+  /// Event-loop threads in async mode; 0 picks the default (the number of cores).
+  std::size_t threads = 0;
+  /// Bytes of stack of each fiber in async mode; 0 picks the default (64 KiB).
+  std::size_t stack_size = 0;
   /// Requests that may wait for a pool worker.
   std::size_t queue_size = 256;
   /// Child processes alive at once in forking mode.
@@ -113,6 +119,10 @@ std::unique_ptr<BaseServer> build_server(const ServerConfig& config, HandlerFact
     server->queue_size = config.queue_size;
     server->wait_for_data = config.wait_for_data;
   }
+  if constexpr (requires { server->stack_size; }) {
+    if (config.threads > 0) server->threads = config.threads;
+    if (config.stack_size > 0) server->stack_size = config.stack_size;
+  }
   if constexpr (requires { server->max_children; }) {
     server->max_children = config.max_children;
     server->wait_for_data = config.wait_for_data;
@@ -138,7 +148,7 @@ std::unique_ptr<BaseServer> make_server(const ServerConfig& config, HandlerFacto
 /// Like make_server(), for your own server class @p Server (derived from one of the four
 /// concrete servers, overriding verify_request(), handle_error() or any other hook): the
 /// mix-in of `config.mode` is layered over it — `ThreadingMixIn<Server>`,
-/// `ForkingMixIn<Server>`, `ThreadPoolMixIn<Server>` — so your hooks and the run-time mode
+/// `ForkingMixIn<Server>`, `ThreadPoolMixIn<Server>`, `AsyncMixIn<Server>` — so your hooks and the run-time mode
 /// go together.
 ///
 /// @p Server must be constructible from `(Address, HandlerFactory, ServerParameters)`
@@ -162,6 +172,7 @@ std::unique_ptr<BaseServer> make_server(const ServerConfig& config, HandlerFacto
   case Mode::threading: return detail::build_server<ThreadingMixIn<Server>>(config, std::move(factory));
   case Mode::forking: return detail::build_server<ForkingMixIn<Server>>(config, std::move(factory));
   case Mode::pool: return detail::build_server<ThreadPoolMixIn<Server>>(config, std::move(factory));
+  case Mode::async: return detail::build_server<AsyncMixIn<Server>>(config, std::move(factory));
   }
   throw std::invalid_argument("unknown mode");
 }

@@ -75,7 +75,7 @@ public:
 
   /// @param buffer_size bytes read from the source at a time (Python's `rbufsize`).
   explicit ByteReader(std::size_t buffer_size = 16 * 1024);
-  virtual ~ByteReader() = default;
+  virtual ~ByteReader();
   ByteReader(const ByteReader&) = delete;
   ByteReader& operator=(const ByteReader&) = delete;
 
@@ -152,6 +152,12 @@ protected:
   /// Reads at least one byte into [@p data, @p data + @p size), or returns 0 at end of stream.
   virtual std::size_t fill(char* data, std::size_t size) = 0;
 
+  /// Called before the buffer is filled while it holds nothing. A source that can wait
+  /// for bytes without a buffer waits here (SocketReader in a fiber), so that a connection
+  /// waiting for its next message holds no buffer: the buffer is taken when bytes are
+  /// there and given back when they are consumed. Does nothing by default.
+  virtual void wait_for_bytes() {}
+
   /// Makes @p bytes the buffered content (for sources that arrive whole, like datagrams).
   void preload(std::string_view bytes);
 
@@ -162,9 +168,12 @@ private:
   void reserve_for(std::size_t size);
 
   void resize_buffer(std::size_t capacity);
+  void release_buffer() noexcept;
+  const char* buffered_data() const noexcept { return buffer_ ? buffer_.get() + begin_ : ""; }
 
   // Not a std::vector: its zero-filling would touch every page of the buffer, and an idle
-  // connection would then cost its whole buffer in resident memory.
+  // connection would then cost its whole buffer in resident memory. Drained buffers go
+  // back to a small per-thread cache, so giving them back costs no allocation.
   std::unique_ptr<char[]> buffer_;
   std::size_t capacity_ = 0;
   std::size_t buffer_size_;

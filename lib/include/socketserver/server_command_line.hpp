@@ -64,6 +64,16 @@ public:
   /// worst handler's 1 MiB per connection (framed echo's largest message) that is 256 MiB,
   /// which keeps a server alive on a 1 GiB machine.
   static constexpr unsigned default_max_connections = 256;
+  /// Stream connections open at once in async mode unless `--max-connections` says
+  /// otherwise: ten thousand idle connections cost about 60 MiB there (a fiber each).
+  static constexpr unsigned default_async_max_connections = 16384;
+  /// Most `--threads`.
+  static constexpr unsigned most_threads = 1024;
+  /// Least and most `--stack-size`, in KiB: below 16 KiB an ordinary handler's frames
+  /// and Asio's do not fit; 64 MiB is far beyond any handler's need.
+  static constexpr unsigned least_stack_kib = 16;
+  /// See #least_stack_kib.
+  static constexpr unsigned most_stack_kib = 65536;
   /// Most `--max-connections`: the kernel's default ceiling on open files (nr_open).
   static constexpr unsigned most_connections = 1024 * 1024;
   /// Datagram replies per second to one source address unless `--reply-rate` says

@@ -52,6 +52,9 @@ protected:
   void begin_operation() override;
   /// Reads what the socket has, waiting until the deadline.
   std::size_t fill(char* data, std::size_t size) override;
+  /// Waits for bytes on a non-blocking socket (one a fiber serves) before a buffer is
+  /// taken; a blocking socket waits in recv() itself.
+  void wait_for_bytes() override;
 
 private:
   StreamSocket* socket_ = nullptr;

@@ -3,6 +3,7 @@
 /// `<socketserver/command_line.hpp>` with the `socketserver::command_line` CMake target).
 #pragma once
 
+#include "socketserver/async_mixin.hpp"
 #include "socketserver/address.hpp"
 #include "socketserver/base_request_handler.hpp"
 #include "socketserver/base_server.hpp"
@@ -20,6 +21,7 @@
 #include "socketserver/printable.hpp"
 #include "socketserver/reader.hpp"
 #include "socketserver/request.hpp"
+#include "socketserver/sleep.hpp"
 #include "socketserver/socket_io.hpp"
 #include "socketserver/stop_on_signals.hpp"
 #include "socketserver/stream_request_handler.hpp"

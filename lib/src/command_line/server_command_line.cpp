@@ -1,5 +1,6 @@
 #include "socketserver/server_command_line.hpp"
 
+#include <string>
 #include <vector>
 
 #include "option_values.hpp"
@@ -22,12 +23,17 @@ po::options_description ServerCommandLine::shared_options() const {
   add("port", po::value<unsigned>()->default_value(default_port())->value_name("PORT"), "port to listen on (0: any free port)");
   add("unix", po::value<std::string>()->value_name("PATH"), "listen on a Unix-domain socket instead");
   if (datagram_offered()) add("udp", po::bool_switch(), "serve datagrams (UDP, or Unix datagram with --unix)");
-  add("mode", po::value<std::string>()->default_value("sync")->value_name("MODE"), "sync | threading | forking | pool");
+  add("mode", po::value<std::string>()->default_value("sync")->value_name("MODE"), "sync | threading | forking | pool | async");
   add("workers", po::value<unsigned>()->value_name("N"), "worker threads in pool mode, at most 1024 (default: cores, at least 4)");
+  add("threads", po::value<unsigned>()->value_name("N"), "event-loop threads in async mode, at most 1024 (default: cores)");
+  add("stack-size", po::value<unsigned>()->value_name("KIB"),
+      "stack of each request's fiber in async mode, in KiB (16 to 65536; default 64)");
   add("max-children", po::value<unsigned>()->default_value(40)->value_name("N"),
       "child processes alive at once in forking mode (at most 1024)");
-  add("max-connections", po::value<unsigned>()->default_value(default_max_connections)->value_name("N"),
-      "stream connections open at once; at the limit the server stops accepting (0: no limit)");
+  static const std::string max_connections_help =
+      "stream connections open at once; at the limit the server stops accepting (0: no limit; default " +
+      std::to_string(default_max_connections) + ", in async mode " + std::to_string(default_async_max_connections) + ")";
+  add("max-connections", po::value<unsigned>()->value_name("N"), max_connections_help.c_str());
   if (datagram_offered())
     add("reply-rate", po::value<unsigned>()->default_value(default_reply_rate)->value_name("N"),
         "datagram replies per second to one source address; more are dropped (0: no limit)");
@@ -66,7 +72,12 @@ ServerOptions ServerCommandLine::interpret(const po::variables_map& values) cons
 
   if (values.count("workers")) config.workers = bounded(values, "workers", 1, most_workers);
   config.max_children = bounded(values, "max-children", 1, most_children);
-  config.max_connections = bounded(values, "max-connections", 0, most_connections);
+  if (values.count("threads")) config.threads = bounded(values, "threads", 1, most_threads);
+  if (values.count("stack-size"))
+    config.stack_size = std::size_t{1024} * bounded(values, "stack-size", least_stack_kib, most_stack_kib);
+  config.max_connections = values.count("max-connections") ? bounded(values, "max-connections", 0, most_connections)
+                           : config.mode == Mode::async ? default_async_max_connections
+                                                        : default_max_connections;
   if (datagram_offered()) config.reply_rate_limit = bounded(values, "reply-rate", 0, most_reply_rate);
   if (values.count("backlog")) config.backlog = static_cast<int>(bounded(values, "backlog", 1, most_backlog));
 

@@ -1,0 +1,101 @@
+// detail::Fiber: one request served on its own stack, suspended while its I/O would block.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/context/fiber.hpp>
+
+#include "fiber_stacks.hpp"
+#include "sanitizer_fibers.hpp"
+#include "socketserver/detail/deadline.hpp"
+#include "socketserver/request.hpp"
+#include "timed_io.hpp"
+
+namespace socketserver::detail {
+
+class FiberLoop;
+
+/// A request (connection or datagram) whose handler runs on a stackful coroutine of a
+/// FiberLoop. The handler's code is ordinary blocking code: when rfile or wfile would
+/// block, wait() suspends the fiber and the loop goes on with other fibers; the loop
+/// resumes it when the socket is ready, its deadline passes, or the server cuts it.
+///
+/// A Fiber object is reused for later requests once its request is done (the loop keeps
+/// them), so a completion that arrives late finds a live object; a serial number tells
+/// it that the wait it belonged to is over.
+///
+/// Everything here runs on the loop's thread.
+class Fiber {
+public:
+  /// What a fiber runs: the server's handler on the request, errors handled.
+  using Body = std::function<void(Request&)>;
+
+  explicit Fiber(FiberLoop& loop);
+  ~Fiber();
+  Fiber(const Fiber&) = delete;
+  Fiber& operator=(const Fiber&) = delete;
+
+  /// The fiber running on this thread, or null outside fibers (thread and process modes).
+  static Fiber* current() noexcept;
+
+  /// Suspends until @p socket is ready for @p readiness. Throws system_error `timed_out`
+  /// when @p deadline passes first.
+  void wait(StreamSocket& socket, Readiness readiness, const Deadline& deadline);
+  /// Likewise for a datagram socket.
+  void wait(DatagramSocket& socket, Readiness readiness, const Deadline& deadline);
+  /// Suspends until @p until (socketserver::sleep_for()). Throws system_error
+  /// `operation_aborted` when the server cuts its requests meanwhile.
+  void sleep_until(Clock::time_point until);
+
+  /// Loop side: runs @p body on @p request (moved from once a stack is had: on
+  /// std::bad_alloc it is left alone) on a stack of the loop's, until it first suspends or ends.
+  void start(Request& request, const Body& body);
+  /// Loop side: true once the request is done (the object may then be reused).
+  bool finished() const noexcept { return !self_; }
+  /// Loop side: a fiber in sleep_until() wakes at once and throws (the server is cutting
+  /// its requests); later sleeps throw at once too.
+  void cut() noexcept;
+
+private:
+  enum class Wake { ready, timeout, cut };
+  struct SocketHandle {
+    void* socket = nullptr;
+    void (*cancel)(void* socket) = nullptr;
+  };
+
+  template <class Socket>
+  void wait_for(Socket& socket, Readiness readiness, const Deadline& deadline);
+  Wake suspend_until(const Deadline& deadline, SocketHandle socket);
+  void arm_timer(Clock::time_point at);
+  void on_timer();
+  void wake(Wake why);
+  void resume();
+  void suspend();
+
+  FiberLoop& loop_;
+  boost::context::fiber self_;       // the suspended fiber; empty once finished
+  boost::context::fiber loop_side_;  // while the fiber runs: where suspend() returns to
+  SanitizerStack fiber_stack_;
+  SanitizerStack loop_stack_;
+
+  // The current wait.
+  std::uint64_t serial_ = 0;  // bumped by every wait and wake: late completions see a stale one
+  bool waiting_ = false;
+  bool sleeping_ = false;
+  bool cut_ = false;
+  Deadline deadline_;
+  SocketHandle socket_;
+  Wake wake_ = Wake::ready;
+
+  // One timer per fiber, armed lazily: deadlines only move later while a connection is
+  // busy, so the timer is left to fire at the earlier one and then re-armed to the current
+  // deadline, instead of being reset (a timer-queue update) on every read.
+  boost::asio::steady_timer timer_;
+  bool timer_armed_ = false;
+  Clock::time_point timer_expiry_;
+  std::uint64_t timer_serial_ = 0;
+};
+
+} // namespace socketserver::detail
