@@ -48,6 +48,18 @@ Clock::time_point deadline_after(Seconds timeout) {
   return Clock::now() + std::chrono::duration_cast<Clock::duration>(timeout);
 }
 
+// A held datagram handler's wait for its client's "go" on @p fd, until @p deadline. It
+// looks without blocking and pauses with socketserver::sleep_for() in between: in async
+// mode every datagram is served on loop 0, and a handler blocked in poll() would hold
+// that loop, and so every other datagram, until its go.
+bool go_before(int fd, Clock::time_point deadline) {
+  for (;;) {
+    if (readable_before(fd, Clock::now())) return true;
+    if (Clock::now() >= deadline) return false;
+    socketserver::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
 // Only ever called in a forked child. The test framework's SIGABRT handler, inherited
 // from the parent, would turn the abort into a jump back into the test runner, which would
 // then go on running tests in the child: restore the default action first.
@@ -122,7 +134,7 @@ private:
     std::string started = "started " + name + " " + std::to_string(::getpid()) + " " +
                           std::to_string(side.local_endpoint().port());
     socket().send_to(asio::buffer(started), request().datagram_sender);
-    bool go = readable_before(side.native_handle(), deadline_after(test_support::io_timeout));
+    bool go = go_before(side.native_handle(), deadline_after(test_support::io_timeout));
     --gauge_->held;
     wfile.write((go ? "done " : "no-go ") + name);
   }
@@ -267,9 +279,10 @@ HandlerFactory scripted_handler(Transport transport, Gauge* gauge) {
   return handler<ScriptedStream>(gauge);
 }
 
-ServerConfig config_for(Mode mode, Transport transport, const TempDir& dir) {
+ServerConfig config_for(const ModeCase& mode, Transport transport, const TempDir& dir) {
   ServerConfig config;
-  config.mode = mode;
+  config.mode = mode.mode;
+  config.threads = mode.threads;
   config.datagram = is_datagram(transport);
   if (is_unix(transport)) config.address = Address::unix_socket(dir.file("server.sock"));
   config.request_timeout = test_support::io_timeout;

@@ -19,6 +19,7 @@ namespace concurrency {
 using socketserver::Address;
 using socketserver::Mode;
 using socketserver::Seconds;
+using test_support::ModeCase;
 using test_support::TempDir;
 
 /// True in a ThreadSanitizer build.
@@ -48,8 +49,6 @@ enum class Transport { tcp, udp, unix_stream, unix_datagram };
 inline constexpr Transport all_transports[] = {Transport::tcp, Transport::udp, Transport::unix_stream,
                                                Transport::unix_datagram};
 inline constexpr Transport stream_transports[] = {Transport::tcp, Transport::unix_stream};
-inline constexpr Mode all_modes[] = {Mode::sync, Mode::threading, Mode::forking, Mode::pool};
-inline constexpr Mode concurrent_modes[] = {Mode::threading, Mode::forking, Mode::pool};
 
 const char* to_string(Transport transport);
 inline bool is_datagram(Transport t) { return t == Transport::udp || t == Transport::unix_datagram; }
@@ -92,9 +91,9 @@ private:
 /// A stream handler serves lines until end of stream.
 socketserver::HandlerFactory scripted_handler(Transport transport, Gauge* gauge);
 
-/// A server config for @p mode and @p transport (a socket file in @p dir for Unix
-/// transports), with a 10 s request_timeout so nothing can hang for ever.
-socketserver::ServerConfig config_for(Mode mode, Transport transport, const TempDir& dir);
+/// A server config for @p mode (with its async threads) and @p transport (a socket file in
+/// @p dir for Unix transports), with a 10 s request_timeout so nothing can hang for ever.
+socketserver::ServerConfig config_for(const ModeCase& mode, Transport transport, const TempDir& dir);
 
 /// make_server() with the scripted handler.
 std::unique_ptr<socketserver::BaseServer> make_scripted_server(const socketserver::ServerConfig& config,

@@ -1,5 +1,5 @@
 // Issue 3: in every mode and over every transport, many clients at once each get their own
-// replies, whole and in order.
+// replies, whole and in order. Async mode runs with one event-loop thread and with two.
 #define BOOST_TEST_MODULE concurrency_many_clients
 #include <boost/test/unit_test.hpp>
 
@@ -14,7 +14,7 @@ constexpr int client_count = 50;
 
 // Requests per client. A fork costs ~50 ms under ThreadSanitizer, so forking mode sends
 // one request per client there (still 50 clients at once) to keep CI within its time.
-int rounds_for(Mode mode) { return under_tsan && mode == Mode::forking ? 1 : 4; }
+int rounds_for(const ModeCase& mode) { return under_tsan && mode == Mode::forking ? 1 : 4; }
 
 // Each client sends `rounds` requests with payloads unique to it and checks every reply.
 void converse(Transport transport, const Address& server, const TempDir& dir, int client, int rounds) {
@@ -29,7 +29,7 @@ void converse(Transport transport, const Address& server, const TempDir& dir, in
   if (!peer->finish()) throw std::runtime_error("client " + std::to_string(client) + ": no clean end");
 }
 
-void many_clients_at_once(Mode mode, Transport transport) {
+void many_clients_at_once(const ModeCase& mode, Transport transport) {
   TempDir dir;
   SharedGauge gauge;
   auto server = make_scripted_server(config_for(mode, transport, dir), transport, gauge.get());
@@ -69,6 +69,12 @@ BOOST_AUTO_TEST_CASE(forking_mode, *boost::unit_test::enable_if<can_fork_in_proc
 BOOST_AUTO_TEST_CASE(pool_mode) {
   for (Transport transport : all_transports)
     BOOST_TEST_CONTEXT(to_string(transport)) { many_clients_at_once(Mode::pool, transport); }
+}
+
+BOOST_AUTO_TEST_CASE(async_mode) {
+  for (const ModeCase& mode : test_support::async_modes)
+    for (Transport transport : all_transports)
+      BOOST_TEST_CONTEXT(mode << " " << to_string(transport)) { many_clients_at_once(mode, transport); }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,7 +1,8 @@
 // Issue 3: shutdown() + server_close() in every mode, over every transport, while clients
 // are in the middle of requests: no hang, no crash, no leaked descriptor (/proc/self/fd),
 // no child left behind. Requests already being served finish with their replies; a
-// client that never finishes is cut off by the timeouts, never waited for for ever.
+// client that never finishes is cut off by the timeouts, never waited for for ever. Async
+// mode runs with one event-loop thread and with two.
 #define BOOST_TEST_MODULE concurrency_shutdown
 #include <boost/test/unit_test.hpp>
 
@@ -31,7 +32,7 @@ void expect_dropped(Peer& peer) {
 
 // Opens one server, holds `holder_count` requests, then shuts down and closes it from
 // another thread while they are in flight; releases them and checks their replies.
-void in_flight_requests_finish(Mode mode, Transport transport) {
+void in_flight_requests_finish(const ModeCase& mode, Transport transport) {
   TempDir dir;
   SharedGauge gauge;
   std::size_t fds_before = count_open_fds();
@@ -81,7 +82,7 @@ void in_flight_requests_finish(Mode mode, Transport transport) {
 
 // Clients that stop in the middle of a request and never finish it, and clients that never
 // say anything: shutdown + server_close() end within the per-request timeout.
-void stalled_clients_do_not_block_close(Mode mode, Transport transport) {
+void stalled_clients_do_not_block_close(const ModeCase& mode, Transport transport) {
   constexpr Seconds request_timeout{1};
   TempDir dir;
   SharedGauge gauge;
@@ -116,7 +117,7 @@ void stalled_clients_do_not_block_close(Mode mode, Transport transport) {
                                      << " ms (request_timeout 1 s)");
 }
 
-void every_transport(Mode mode) {
+void every_transport(const ModeCase& mode) {
   for (Transport transport : all_transports)
     BOOST_TEST_CONTEXT(to_string(transport)) { in_flight_requests_finish(mode, transport); }
   for (Transport transport : stream_transports)
@@ -129,3 +130,5 @@ BOOST_AUTO_TEST_CASE(sync_mode) { every_transport(Mode::sync); }
 BOOST_AUTO_TEST_CASE(threading_mode) { every_transport(Mode::threading); }
 BOOST_AUTO_TEST_CASE(forking_mode, *boost::unit_test::enable_if<can_fork_in_process>()) { every_transport(Mode::forking); }
 BOOST_AUTO_TEST_CASE(pool_mode) { every_transport(Mode::pool); }
+BOOST_AUTO_TEST_CASE(async_mode_one_thread) { every_transport(test_support::async_modes[0]); }
+BOOST_AUTO_TEST_CASE(async_mode_two_threads) { every_transport(test_support::async_modes[1]); }

@@ -1,5 +1,7 @@
-// Issue 3: in threading, forking and pool modes two clients that both hold their requests
-// open are served at the same time; in sync mode one after the other.
+// Issue 3: in threading, forking, pool and async modes two clients that both hold their
+// requests open are served at the same time; in sync mode one after the other. Async mode
+// runs with one event-loop thread (both requests on fibers of the serving thread) and with
+// two.
 //
 // The proof is a rendezvous through the network: each handler answers "started" and then
 // waits for its client's "go", and the test sends "go" to neither client before it has
@@ -18,7 +20,7 @@ using namespace test_support;
 
 namespace {
 
-void both_at_once(Mode mode, Transport transport) {
+void both_at_once(const ModeCase& mode, Transport transport) {
   TempDir dir;
   SharedGauge gauge;
   auto server = make_scripted_server(config_for(mode, transport, dir), transport, gauge.get());
@@ -93,4 +95,10 @@ BOOST_AUTO_TEST_CASE(forking_mode_serves_both_at_once, *boost::unit_test::enable
 BOOST_AUTO_TEST_CASE(pool_mode_serves_both_at_once) {
   for (Transport transport : all_transports)
     BOOST_TEST_CONTEXT(to_string(transport)) { both_at_once(Mode::pool, transport); }
+}
+
+BOOST_AUTO_TEST_CASE(async_mode_serves_both_at_once) {
+  for (const ModeCase& mode : test_support::async_modes)
+    for (Transport transport : all_transports)
+      BOOST_TEST_CONTEXT(mode << " " << to_string(transport)) { both_at_once(mode, transport); }
 }

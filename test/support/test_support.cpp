@@ -304,6 +304,24 @@ std::size_t count_open_fds() {
   return count;
 }
 
+std::vector<std::string> ModeCase::args(const std::vector<std::string>& more) const {
+  std::vector<std::string> args{"--mode", std::string(socketserver::to_string(mode))};
+  if (threads > 0) {
+    args.push_back("--threads");
+    args.push_back(std::to_string(threads));
+  }
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+
+std::string to_string(const ModeCase& mode) {
+  std::string name(socketserver::to_string(mode.mode));
+  if (mode.threads > 0) name += " --threads " + std::to_string(mode.threads);
+  return name;
+}
+
+std::ostream& operator<<(std::ostream& out, const ModeCase& mode) { return out << to_string(mode); }
+
 std::size_t count_threads() {
   std::size_t count = 0;
   for ([[maybe_unused]] auto& entry : std::filesystem::directory_iterator("/proc/self/task")) ++count;

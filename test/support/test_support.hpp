@@ -5,7 +5,9 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
+#include <ostream>
 #include <optional>
 #include <string>
 #include <thread>
@@ -23,6 +25,42 @@ using socketserver::Seconds;
 
 /// Default bound on any single wait in a test: generous, so only a real hang trips it.
 inline constexpr Seconds io_timeout{10};
+
+/// A concurrency mode as the per-mode suites run it. Async mode runs twice, with one
+/// event-loop thread (the serving thread alone) and with two (connections alternate
+/// between the serving thread and a loop thread of its own).
+struct ModeCase {
+  socketserver::Mode mode = socketserver::Mode::sync;
+  /// Async mode: event-loop threads (ServerConfig::threads, `--threads`); 0 leaves the
+  /// server's default.
+  std::size_t threads = 0;
+
+  /// Implicit: a plain Mode is a case of its own.
+  ModeCase(socketserver::Mode mode, std::size_t threads = 0) : mode(mode), threads(threads) {}
+  bool operator==(socketserver::Mode other) const { return mode == other; }
+  /// True for the modes that serve requests in this process (all but forking).
+  bool in_process() const { return mode != socketserver::Mode::forking; }
+  /// The example servers' arguments: `--mode NAME`, `--threads N` when set, then @p more.
+  std::vector<std::string> args(const std::vector<std::string>& more = {}) const;
+};
+
+/// `sync`, `threading`, `forking`, `pool`, `async --threads 1`, ...
+std::string to_string(const ModeCase& mode);
+std::ostream& operator<<(std::ostream& out, const ModeCase& mode);
+
+/// The two async cases: one event-loop thread, and two.
+inline const ModeCase async_modes[] = {{socketserver::Mode::async, 1}, {socketserver::Mode::async, 2}};
+/// Every mode, async twice.
+inline const ModeCase all_modes[] = {socketserver::Mode::sync, socketserver::Mode::threading,
+                                     socketserver::Mode::forking, socketserver::Mode::pool, async_modes[0],
+                                     async_modes[1]};
+/// The modes that serve several requests at once.
+inline const ModeCase concurrent_modes[] = {socketserver::Mode::threading, socketserver::Mode::forking,
+                                            socketserver::Mode::pool, async_modes[0], async_modes[1]};
+/// The modes that serve in this process (not forking): what in-process state (handle_error(),
+/// the process's threads and memory) tells about.
+inline const ModeCase in_process_modes[] = {socketserver::Mode::sync, socketserver::Mode::threading,
+                                            socketserver::Mode::pool, async_modes[0], async_modes[1]};
 
 /// A blocking client connection with a deadline on every operation.
 class Client {
