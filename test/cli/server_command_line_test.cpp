@@ -92,8 +92,38 @@ BOOST_AUTO_TEST_CASE(equals_syntax) {
 }
 
 BOOST_AUTO_TEST_CASE(every_mode) {
-  for (const char* mode : {"sync", "threading", "forking", "pool"})
+  for (const char* mode : {"sync", "threading", "forking", "pool", "async"})
     BOOST_TEST(to_string(accepted({"--mode", mode}).config.mode) == mode);
+}
+
+BOOST_AUTO_TEST_CASE(async_mode_options) {
+  const ServerConfig defaults = accepted({"--mode", "async"}).config;
+  BOOST_TEST(defaults.threads == 0u);     // make_server() picks the number of cores
+  BOOST_TEST(defaults.stack_size == 0u);  // and 64 KiB
+  // Ten thousand connections are what async mode is for: its default cap is higher.
+  BOOST_TEST(defaults.max_connections == ServerCommandLine::default_async_max_connections);
+  BOOST_TEST(defaults.max_connections == 16384u);
+  BOOST_TEST(accepted({"--mode", "async", "--max-connections", "10"}).config.max_connections == 10u);
+  BOOST_TEST(accepted({"--mode", "pool"}).config.max_connections == 256u);
+
+  const ServerConfig config = accepted({"--mode", "async", "--threads", "3", "--stack-size", "128"}).config;
+  BOOST_TEST(config.threads == 3u);
+  BOOST_TEST(config.stack_size == 128u * 1024);
+  BOOST_TEST(accepted({"--threads", "1"}).config.threads == 1u);
+  BOOST_TEST(accepted({"--threads", "1024"}).config.threads == 1024u);
+  BOOST_TEST(accepted({"--stack-size", "16"}).config.stack_size == 16u * 1024);
+  BOOST_TEST(accepted({"--stack-size", "65536"}).config.stack_size == 65536u * 1024);
+  for (const char* option : {"--threads", "--stack-size"})
+    BOOST_TEST(parse({"--help"}).message.find(option) != std::string::npos, option << " missing from --help");
+}
+
+BOOST_AUTO_TEST_CASE(an_async_server_from_the_config_serves) {
+  ServerOptions options = accepted({"--port", "0", "--mode", "async", "--threads", "2", "--stack-size", "32"});
+  auto server = make_server(options.config, handler<StreamRequestHandler>());
+  auto* async = dynamic_cast<AsyncTCPServer*>(server.get());
+  BOOST_TEST_REQUIRE(async != nullptr);
+  BOOST_TEST(async->threads == 2u);
+  BOOST_TEST(async->stack_size == 32u * 1024);
 }
 
 BOOST_AUTO_TEST_CASE(port_range_edges) {
@@ -289,6 +319,13 @@ BOOST_AUTO_TEST_CASE(workers_are_bounded) {
   expect_usage_error(parse({"--workers", "1025"}), "--workers");
   expect_usage_error(parse({"--workers", "100000"}), "--workers");
   expect_usage_error(parse({"--workers", "99999999999"}), "--workers");  // beyond unsigned
+}
+
+BOOST_AUTO_TEST_CASE(threads_and_stack_size_are_bounded) {
+  for (const char* bad : {"0", "1025", "-1", "many", "99999999999"})
+    BOOST_TEST_CONTEXT("--threads " << bad) { expect_usage_error(parse({"--threads", bad}), "--threads"); }
+  for (const char* bad : {"0", "15", "65537", "-64", "big"})
+    BOOST_TEST_CONTEXT("--stack-size " << bad) { expect_usage_error(parse({"--stack-size", bad}), "--stack-size"); }
 }
 
 BOOST_AUTO_TEST_CASE(max_children_is_bounded) {

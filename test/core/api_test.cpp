@@ -68,10 +68,11 @@ std::string listen_queue_of(const Address& address) {
 } // namespace
 
 BOOST_AUTO_TEST_CASE(make_server_layers_the_mode_over_the_users_server_class) {
-  for (Mode mode : {Mode::sync, Mode::threading, Mode::pool}) {
-    BOOST_TEST_CONTEXT(to_string(mode)) {
+  for (const test_support::ModeCase& mode : test_support::in_process_modes) {
+    BOOST_TEST_CONTEXT(mode) {
       ServerConfig config;
-      config.mode = mode;
+      config.mode = mode.mode;
+      config.threads = mode.threads;
       std::unique_ptr<BaseServer> server = make_server<CountingServer>(config, handler<CountingEcho>());
       auto* counting = dynamic_cast<CountingServer*>(server.get());
       BOOST_REQUIRE(counting);
@@ -149,10 +150,12 @@ BOOST_AUTO_TEST_CASE(reply_buffered_by_a_finish_without_the_base_class_is_still_
 }
 
 BOOST_AUTO_TEST_CASE(message_handler_that_consumes_nothing_is_ended) {
-  for (Mode mode : {Mode::sync, Mode::threading}) {
-    BOOST_TEST_CONTEXT(to_string(mode)) {
+  for (const test_support::ModeCase& mode : {test_support::ModeCase(Mode::sync), test_support::ModeCase(Mode::threading),
+                                             test_support::async_modes[0], test_support::async_modes[1]}) {
+    BOOST_TEST_CONTEXT(mode) {
       ServerConfig config;
-      config.mode = mode;
+      config.mode = mode.mode;
+      config.threads = mode.threads;
       auto server = make_server(config, handler<Stuck>());
       ServerThread running(*server);
       Client client(server->server_address(), 10s);

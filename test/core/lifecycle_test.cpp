@@ -581,6 +581,11 @@ BOOST_AUTO_TEST_CASE(close_immediately_after_construction) {
   ThreadingMixIn<TCPServer> threading(Address::parse("127.0.0.1:0"), handler<LineEcho>());
   threading.server_close();
   BOOST_TEST(threading.fileno() == -1);
+  // Its event loops start with the first request: closed before any, it has none to end.
+  AsyncTCPServer async(Address::parse("127.0.0.1:0"), handler<LineEcho>());
+  async.server_close();
+  BOOST_TEST(async.fileno() == -1);
+  BOOST_TEST(async.loop_threads() == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

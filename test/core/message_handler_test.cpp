@@ -214,6 +214,25 @@ BOOST_AUTO_TEST_CASE(a_thread_per_connection_serves_every_message) {
   BOOST_TEST(eventually([&] { return events->finished == 1; }));
 }
 
+BOOST_AUTO_TEST_CASE(a_fiber_serves_every_message) {
+  for (std::size_t threads : {1, 2}) {
+    BOOST_TEST_CONTEXT("threads " << threads) {
+      auto events = std::make_shared<Events>();
+      AsyncTCPServer server(loopback(), handler<LineMessages>(events));
+      server.threads = threads;
+      ServerThread serving(server);
+      {
+        Client first(server.server_address());
+        Client second(server.server_address());  // on the other loop with two threads
+        expect_echo(first, "first\n");
+        expect_echo(second, "other\n");
+        expect_echo(first, "second\n");
+      }
+      BOOST_TEST(eventually([&] { return events->finished == 2; }));
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_pool_worker_serves_every_message) {
   ThreadPoolTCPServer server(loopback(), handler<LineMessages>());
   server.workers = 1;

@@ -22,12 +22,13 @@ struct PacketEcho : DatagramRequestHandler {
 
 BOOST_AUTO_TEST_CASE(every_mode_echoes_over_every_transport) {
   TempDir dir;
-  for (Mode mode : {Mode::sync, Mode::threading, Mode::forking, Mode::pool}) {
+  for (const ModeCase& mode : all_modes) {
     for (bool datagram : {false, true}) {
       for (bool unix : {false, true}) {
         BOOST_TEST_CONTEXT("mode " << to_string(mode) << " datagram " << datagram << " unix " << unix) {
           ServerConfig config;
-          config.mode = mode;
+          config.mode = mode.mode;
+          config.threads = mode.threads;
           config.datagram = datagram;
           config.request_timeout = Seconds(5);
           if (unix) config.address = Address::unix_socket(dir.file("s.sock"));
