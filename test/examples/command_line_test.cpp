@@ -105,6 +105,8 @@ BOOST_AUTO_TEST_CASE(usage_errors_exit_with_status_2_and_one_line) {
     expect_usage_error(server.name, with(server.required, {"--mode", "parallel"}), "--mode");
     expect_usage_error(server.name, with(server.required, {"--timeout", "-1"}), "--timeout");
     expect_usage_error(server.name, with(server.required, {"--workers", "0"}), "--workers");
+    expect_usage_error(server.name, with(server.required, {"--threads", "0"}), "--threads");
+    expect_usage_error(server.name, with(server.required, {"--stack-size", "8"}), "--stack-size");
     if (!server.datagram) expect_usage_error(server.name, with(server.required, {"--udp"}), "udp");
   }
   expect_usage_error("file_server", {}, "--file");
@@ -112,6 +114,10 @@ BOOST_AUTO_TEST_CASE(usage_errors_exit_with_status_2_and_one_line) {
   expect_usage_error("file_server", {"--root", "b", "--min-rate", "-1"}, "--min-rate");
   expect_usage_error("file_server", {"--root", "b", "--min-rate", "fast"}, "min-rate");
   expect_usage_error("framed_echo_server", {"--fixed", "0"}, "--fixed");
+  // The operator's prompt blocks its thread on the terminal: it would stall every
+  // connection of an event loop, so async mode refuses it.
+  expect_usage_error("uppercase_server", {"--interactive", "--mode", "async"}, "async");
+  expect_usage_error("uppercase_server", {"--mode", "async", "--threads", "1", "--interactive"}, "--interactive");
   expect_usage_error("framed_echo_server", {"--max-message", "lots"}, "max-message");
   for (const std::string& client : clients) {
     expect_usage_error(client, {"--bogus"}, "bogus");
@@ -216,9 +222,10 @@ BOOST_AUTO_TEST_CASE(run_time_failures_exit_with_status_1_and_one_line) {
 BOOST_AUTO_TEST_CASE(sigint_and_sigterm_stop_an_idle_server_at_once) {
   for (const Program& server : servers()) {
     for (int signal_number : {SIGINT, SIGTERM}) {
-      for (std::string mode : {"sync", "forking"}) {
+      for (const ModeCase& mode : {ModeCase(socketserver::Mode::sync), ModeCase(socketserver::Mode::forking),
+                                   test_support::async_modes[1]}) {
         BOOST_TEST_CONTEXT(server.name << " signal " << signal_number << " mode " << mode) {
-          Server running(server.name, with(server.required, {"--mode", mode}));
+          Server running(server.name, with(server.required, mode.args()));
           auto start = std::chrono::steady_clock::now();
           BOOST_TEST(running.stop(signal_number, 1s) == 0);
           BOOST_TEST((std::chrono::steady_clock::now() - start < 1s));

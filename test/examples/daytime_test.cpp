@@ -113,9 +113,9 @@ BOOST_AUTO_TEST_CASE(ctime_format_is_the_c_library_format) {
 }
 
 BOOST_AUTO_TEST_CASE(daytime_over_tcp_in_every_mode_with_the_tutorial_client) {
-  for (const std::string& mode : all_modes) {
+  for (const ModeCase& mode : all_modes) {
     BOOST_TEST_CONTEXT("mode " << mode) {
-      Server server("daytime_server", {"--mode", mode});
+      Server server("daytime_server", mode.args());
       for (int i = 0; i < 2; ++i) {
         auto before = Clock::now();
         Result result = python(daytime_client_py, {host_of(server.address()), port_of(server.address())});
@@ -182,9 +182,9 @@ BOOST_AUTO_TEST_CASE(daytime_over_udp_and_unix_datagrams) {
 }
 
 BOOST_AUTO_TEST_CASE(time_server_satisfies_rdate_in_every_mode) {
-  for (const std::string& mode : all_modes) {
+  for (const ModeCase& mode : all_modes) {
     BOOST_TEST_CONTEXT("mode " << mode) {
-      Server tcp("time_server", {"--mode", mode});
+      Server tcp("time_server", mode.args());
       Result result = run("rdate", {"-p", "-o", port_of(tcp.address()), "127.0.0.1"});
       BOOST_TEST(result.status == 0, result.err);
       BOOST_TEST(is_rdate_line(result.out), "got '" << result.out << "'");
@@ -193,7 +193,7 @@ BOOST_AUTO_TEST_CASE(time_server_satisfies_rdate_in_every_mode) {
       BOOST_TEST(tcp.stop() == 0);
     }
   }
-  for (std::string mode : {"sync", "forking"}) {
+  for (std::string mode : {"sync", "forking", "async"}) {
     BOOST_TEST_CONTEXT("udp, mode " << mode) {
       Server udp("time_server", {"--udp", "--mode", mode});
       Result result = run("rdate", {"-p", "-u", "-o", port_of(udp.address()), "127.0.0.1"});
@@ -234,9 +234,9 @@ BOOST_AUTO_TEST_CASE(time_server_over_unix_sockets_sends_four_bytes) {
 }
 
 BOOST_AUTO_TEST_CASE(hello_server_greets_the_tutorial_client_in_every_mode) {
-  for (const std::string& mode : all_modes) {
+  for (const ModeCase& mode : all_modes) {
     BOOST_TEST_CONTEXT("mode " << mode) {
-      Server server("hello_server", {"--mode", mode});
+      Server server("hello_server", mode.args());
       Result result = python(hello_client_py, {"127.0.0.1", port_of(server.address())});
       BOOST_TEST_REQUIRE(result.status == 0, result.err);
       BOOST_TEST_REQUIRE(result.out.starts_with("Olá!\n"));

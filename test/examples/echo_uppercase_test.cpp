@@ -87,9 +87,9 @@ const std::string binary_message = std::string("hello\0world\n", 12) + "ol\xc3\x
 } // namespace
 
 BOOST_AUTO_TEST_CASE(echo_in_every_mode_byte_for_byte) {
-  for (const std::string& mode : all_modes) {
+  for (const ModeCase& mode : all_modes) {
     BOOST_TEST_CONTEXT("mode " << mode) {
-      Server server("echo_server", {"--mode", mode});
+      Server server("echo_server", mode.args());
       Result result = python(echo_client_py, {"127.0.0.1", port_of(server.address())}, binary_message);
       BOOST_TEST(result.status == 0, result.err);
       BOOST_TEST(result.out == binary_message);
@@ -124,7 +124,7 @@ BOOST_AUTO_TEST_CASE(echo_over_ipv6_and_unix_with_socat) {
 
 BOOST_AUTO_TEST_CASE(echo_datagrams_empty_and_maximal) {
   test_support::TempDir dir;
-  for (std::string mode : {"threading", "forking"}) {
+  for (std::string mode : {"threading", "forking", "async"}) {
     BOOST_TEST_CONTEXT("udp, mode " << mode) {
       Server server("echo_server", {"--udp", "--mode", mode});
       Result result = python(datagram_echo_py, {"127.0.0.1", port_of(server.address())});
@@ -142,9 +142,9 @@ BOOST_AUTO_TEST_CASE(echo_datagrams_empty_and_maximal) {
 }
 
 BOOST_AUTO_TEST_CASE(uppercase_answers_the_tutorial_chat_client_in_every_mode) {
-  for (const std::string& mode : all_modes) {
+  for (const ModeCase& mode : all_modes) {
     BOOST_TEST_CONTEXT("mode " << mode) {
-      Server server("uppercase_server", {"--mode", mode});
+      Server server("uppercase_server", mode.args());
       Result result = python(chat_client_py, {"127.0.0.1", port_of(server.address())},
                              "olá, ação\nstraße über\nq\nnever sent\n");
       BOOST_TEST_REQUIRE(result.status == 0, result.err);

@@ -74,7 +74,9 @@ std::string sha256(const std::string& path);
 /// Writes @p size pseudo-random bytes to @p path.
 void write_random_file(const std::string& path, std::size_t size, unsigned seed);
 
-/// The tutorial modes, for loops.
-inline const std::vector<std::string> all_modes{"sync", "threading", "forking", "pool"};
+/// The modes, for loops: ModeCase::args() gives a server's `--mode` (and, in async mode,
+/// `--threads`) arguments.
+using test_support::all_modes;
+using test_support::ModeCase;
 
 } // namespace examples_test

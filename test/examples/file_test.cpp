@@ -86,10 +86,12 @@ BOOST_AUTO_TEST_CASE(file_mode_sends_empty_one_byte_and_64_mib_files) {
     std::string name, mode;
     std::size_t size;
   };
-  for (const Case& c : {Case{"empty.txt", "threading", 0}, Case{"one.bin", "pool", 1}, Case{"big.bin", "forking", big_size}}) {
+  for (const Case& c : {Case{"empty.txt", "threading", 0}, Case{"one.bin", "pool", 1},
+                        Case{"big.bin", "forking", big_size}, Case{"big.bin", "async", big_size}}) {
     BOOST_TEST_CONTEXT(c.name << " in mode " << c.mode) {
       Server server("file_server", {"--file", f.path(c.name), "--mode", c.mode});
       std::string out = f.dir.file("copy-" + c.name);
+      fs::remove(out);
       std::vector<std::string> args = client_args(server.address());
       args.insert(args.end(), {"--out", out});
       Result result = run(example("file_client"), args, "", 60s);
@@ -114,12 +116,13 @@ BOOST_AUTO_TEST_CASE(the_tutorial_client_receives_64_mib_from_a_sync_server) {
 
 BOOST_AUTO_TEST_CASE(root_mode_serves_files_under_the_folder_in_every_mode) {
   const Files& f = files();
-  for (const std::string& mode : all_modes) {
+  for (const ModeCase& mode : all_modes) {
     BOOST_TEST_CONTEXT("mode " << mode) {
-      Server server("file_server", {"--root", f.root, "--mode", mode});
+      Server server("file_server", mode.args({"--root", f.root}));
       for (std::string name : {"empty.txt", "one.bin", "sub/dir/nested.txt", "link_in", "./sub//dir/nested.txt"}) {
         BOOST_TEST_CONTEXT(name) {
-          std::string out = f.dir.file("get-" + mode + ".out");
+          std::string out = f.dir.file("get.out");
+          fs::remove(out);
           std::vector<std::string> args = client_args(server.address());
           args.insert(args.end(), {"--get", name, "--out", out});
           Result result = run(example("file_client"), args);

@@ -58,9 +58,9 @@ print('closed after', received)
 } // namespace
 
 BOOST_AUTO_TEST_CASE(length_prefixed_echo_in_every_mode) {
-  for (const std::string& mode : all_modes) {
+  for (const ModeCase& mode : all_modes) {
     BOOST_TEST_CONTEXT("mode " << mode) {
-      Server server("framed_echo_server", {"--mode", mode});
+      Server server("framed_echo_server", mode.args());
       Result ours = run(example("framed_client"),
                         {"--port", port_of(server.address()), "--count", "40", "--max-size", "70000"});
       BOOST_TEST(ours.status == 0, ours.err);
