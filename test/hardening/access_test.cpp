@@ -89,7 +89,7 @@ BOOST_AUTO_TEST_CASE(an_allow_list_allows_its_networks_only_and_everybody_when_e
 }
 
 BOOST_AUTO_TEST_CASE(verify_request_refuses_a_client_outside_the_allowed_networks) {
-  for (Mode mode : {Mode::sync, Mode::threading, Mode::forking, Mode::pool}) {
+  for (const test_support::ModeCase& mode : test_support::all_modes) {
     BOOST_TEST_CONTEXT("mode " << to_string(mode)) {
       auto log = std::make_shared<ErrorLog>();
       auto server = make_recorded(mode, handler<LineEcho>(), log);

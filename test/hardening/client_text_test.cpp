@@ -218,6 +218,7 @@ void check_server(const Setup& setup) {
 BOOST_AUTO_TEST_CASE(log_server_prints_every_line_after_the_real_address_and_escapes_control_bytes) {
   check_server({"log_server", {"--mode", "sync"}, SOCK_STREAM, " ", false, true});
   check_server({"log_server", {"--mode", "forking"}, SOCK_STREAM, " ", false, true});
+  check_server({"log_server", {"--mode", "async", "--threads", "2"}, SOCK_STREAM, " ", false, true});
   check_server({"log_server", {"--udp", "--mode", "sync"}, SOCK_DGRAM, " ", false, false});
   check_server({"log_server", {"--unix", "SOCKET", "--mode", "threading"}, SOCK_STREAM, " ", false, true});
   check_server({"log_server", {"--udp", "--unix", "SOCKET", "--mode", "sync"}, SOCK_DGRAM, " ", false, false});
@@ -225,6 +226,8 @@ BOOST_AUTO_TEST_CASE(log_server_prints_every_line_after_the_real_address_and_esc
 
 BOOST_AUTO_TEST_CASE(uppercase_server_prints_every_line_after_the_real_address_and_escapes_control_bytes) {
   check_server({"uppercase_server", {"--mode", "pool"}, SOCK_STREAM, " wrote: ", true, false});
+  check_server({"uppercase_server", {"--mode", "async", "--threads", "1"}, SOCK_STREAM, " wrote: ", true, false});
+  check_server({"uppercase_server", {"--udp", "--mode", "async"}, SOCK_DGRAM, " wrote: ", true, false});
   check_server({"uppercase_server", {"--udp", "--mode", "sync"}, SOCK_DGRAM, " wrote: ", true, false});
   check_server({"uppercase_server", {"--unix", "SOCKET", "--mode", "sync"}, SOCK_STREAM, " wrote: ", true, false});
   check_server({"uppercase_server", {"--udp", "--unix", "SOCKET", "--mode", "threading"}, SOCK_DGRAM, " wrote: ", true,
@@ -234,4 +237,5 @@ BOOST_AUTO_TEST_CASE(uppercase_server_prints_every_line_after_the_real_address_a
 BOOST_AUTO_TEST_CASE(hello_server_prints_the_answer_after_the_real_address_and_escapes_control_bytes) {
   check_server({"hello_server", {"--mode", "threading"}, SOCK_STREAM, " ", true, false});
   check_server({"hello_server", {"--unix", "SOCKET", "--mode", "forking"}, SOCK_STREAM, " ", true, false});
+  check_server({"hello_server", {"--unix", "SOCKET", "--mode", "async"}, SOCK_STREAM, " ", true, false});
 }

@@ -30,7 +30,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* const all_modes[] = {"sync", "threading", "forking", "pool"};
+using test_support::all_modes;
+using test_support::ModeCase;
 
 // RSS of the server and of its children (the forking mode's work happens there).
 std::size_t server_rss(pid_t server) {
@@ -90,9 +91,9 @@ std::vector<std::string> lines_naming(const std::string& log, const std::string&
 } // namespace
 
 BOOST_AUTO_TEST_CASE(a_4_GiB_length_prefix_closes_the_connection_with_bounded_memory) {
-  for (const char* mode : all_modes) {
+  for (const ModeCase& mode : all_modes) {
     BOOST_TEST_CONTEXT("mode " << mode) {
-      ExampleServer server("framed_echo_server", {"--mode", mode, "--timeout", "10"});
+      ExampleServer server("framed_echo_server", mode.args({"--timeout", "10"}));
       {
         RawClient warm(server.address());
         BOOST_TEST(warm.send_all(framed("warm up")));
@@ -125,9 +126,9 @@ BOOST_AUTO_TEST_CASE(a_4_GiB_length_prefix_closes_the_connection_with_bounded_me
 BOOST_AUTO_TEST_CASE(a_100_MiB_request_line_without_newline_is_refused_with_bounded_memory) {
   test_support::TempDir root;
   std::ofstream(root.file("hello.txt")) << "hello\n";
-  for (const char* mode : all_modes) {
+  for (const ModeCase& mode : all_modes) {
     BOOST_TEST_CONTEXT("mode " << mode) {
-      ExampleServer server("file_server", {"--mode", mode, "--root", root.path(), "--timeout", "10"});
+      ExampleServer server("file_server", mode.args({"--root", root.path(), "--timeout", "10"}));
       std::size_t rss_before = rss_bytes(server.pid());
       RawClient hostile(server.address());
       std::string reply;
@@ -236,9 +237,9 @@ BOOST_AUTO_TEST_CASE(a_fifo_or_a_device_node_in_the_root_is_refused_at_once_with
   bool writer_waits = test_support::eventually([&] { return in_open_call(writer.pid()).value_or(false); });
   if (!writer_waits) BOOST_TEST_MESSAGE("/proc does not show the FIFO's writer waiting: that check is skipped");
 
-  for (const char* mode : all_modes) {
+  for (const ModeCase& mode : all_modes) {
     BOOST_TEST_CONTEXT("mode " << mode) {
-      ExampleServer server("file_server", {"--mode", mode, "--root", root.path(), "--timeout", "10"});
+      ExampleServer server("file_server", mode.args({"--root", root.path(), "--timeout", "10"}));
       for (const std::string& name : names) {
         auto start = Clock::now();
         RawClient client(server.address());
@@ -265,9 +266,9 @@ BOOST_AUTO_TEST_CASE(every_refused_request_leaves_one_log_line_naming_the_client
   std::ofstream(root.file("hello.txt")) << "hello\n";
   fs::create_directory(root.file("sub"));
   BOOST_TEST_REQUIRE(::mkfifo(root.file("fifo").c_str(), 0600) == 0);
-  for (const char* mode : all_modes) {
+  for (const ModeCase& mode : all_modes) {
     BOOST_TEST_CONTEXT("mode " << mode) {
-      ExampleServer server("file_server", {"--mode", mode, "--root", root.path(), "--timeout", "10"});
+      ExampleServer server("file_server", mode.args({"--root", root.path(), "--timeout", "10"}));
       std::map<std::string, std::string> reasons;  // client -> what its log line must say
       {
         RawClient hostile(server.address());  // a 100 MiB request line without a newline

@@ -17,7 +17,9 @@ using test_support::eventually;
 
 namespace {
 
-const char* const all_modes[] = {"sync", "threading", "forking", "pool"};
+using test_support::all_modes;
+using test_support::in_process_modes;
+using test_support::ModeCase;
 
 constexpr double slack = 2.5;
 
@@ -38,11 +40,11 @@ std::size_t occurrences(const std::string& text, const std::string& what) {
 
 BOOST_AUTO_TEST_CASE(resets_and_broken_pipes_never_kill_the_server) {
   const std::string big(16 << 20, 'p');
-  for (const char* mode : all_modes) {
+  for (const ModeCase& mode : all_modes) {
     BOOST_TEST_CONTEXT("mode " << mode) {
       // The test's ChildProcess restores SIGPIPE's default action before exec: a write to
       // a reset connection would kill the server unless it protects itself.
-      ExampleServer server("echo_server", {"--mode", mode, "--timeout", "10"});
+      ExampleServer server("echo_server", mode.args({"--timeout", "10"}));
       for (int round = 0; round < 3; ++round) {
         {  // mid-request: data, then RST
           RawClient client(server.address());
@@ -94,11 +96,11 @@ BOOST_AUTO_TEST_CASE(a_forked_child_killed_with_sigkill_is_reaped_and_logged) {
 }
 
 BOOST_AUTO_TEST_CASE(sigterm_during_load_drains_in_flight_requests_until_the_deadline_then_exits_0) {
-  for (const char* mode : all_modes) {
+  for (const ModeCase& mode : all_modes) {
     BOOST_TEST_CONTEXT("mode " << mode) {
       test_support::TempDir dir;
       std::string path = dir.file("echo.sock");
-      ExampleServer server("echo_server", {"--mode", mode, "--unix", path, "--drain-timeout", "2"});
+      ExampleServer server("echo_server", mode.args({"--unix", path, "--drain-timeout", "2"}));
       // Every mode holds both clients at once: echo's sync mode serves its connections
       // message by message (EchoHandler is a MessageRequestHandler).
 
@@ -130,16 +132,16 @@ BOOST_AUTO_TEST_CASE(sigterm_during_load_drains_in_flight_requests_until_the_dea
       // No child left behind: orphans would have become ours.
       BOOST_TEST(eventually([] { return live_children_of(::getpid()).empty(); }, 2s));
       BOOST_TEST(zombie_children_of(::getpid()) == 0u);
-      if (std::string(mode) == "forking")
+      if (mode == socketserver::Mode::forking)
         BOOST_TEST(server.stderr_text().find("killed by signal 15") != std::string::npos);
     }
   }
 }
 
 BOOST_AUTO_TEST_CASE(sigint_during_load_exits_0_as_soon_as_the_in_flight_requests_are_done) {
-  for (const char* mode : all_modes) {
+  for (const ModeCase& mode : all_modes) {
     BOOST_TEST_CONTEXT("mode " << mode) {
-      ExampleServer server("echo_server", {"--mode", mode, "--workers", "16", "--drain-timeout", "20"});
+      ExampleServer server("echo_server", mode.args({"--workers", "16", "--drain-timeout", "20"}));
       std::vector<std::unique_ptr<RawClient>> clients;
       for (std::size_t i = 0; i < 8; ++i) {  // sync too: see EchoHandler
         clients.push_back(std::make_unique<RawClient>(server.address()));
@@ -166,9 +168,9 @@ BOOST_AUTO_TEST_CASE(sigint_during_load_exits_0_as_soon_as_the_in_flight_request
 
 // Forking is not concerned: the parent closes its copy of each connection.
 BOOST_AUTO_TEST_CASE(out_of_descriptors_the_server_backs_off_without_spinning_and_recovers) {
-  for (const char* mode : {"sync", "threading", "pool"}) {
+  for (const ModeCase& mode : in_process_modes) {
     BOOST_TEST_CONTEXT("mode " << mode) {
-      ExampleServer server("echo_server", {"--mode", mode, "--workers", "64", "--timeout", "30"}, "ulimit -n 48");
+      ExampleServer server("echo_server", mode.args({"--workers", "64", "--timeout", "30"}), "ulimit -n 48");
       // Connect until a client is not served within a second: accept() then fails with
       // EMFILE and that client waits in the backlog.
       std::vector<std::unique_ptr<RawClient>> served;

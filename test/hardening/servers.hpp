@@ -10,6 +10,8 @@
 
 #include <socketserver/socketserver.hpp>
 
+#include "test_support.hpp"
+
 namespace hardening {
 
 /// The errors handle_error() saw (not those of forked children: they die with the child).
@@ -28,6 +30,13 @@ public:
   std::size_t size() const {
     std::lock_guard lock(mutex_);
     return lines_.size();
+  }
+  /// Every line, separated by " | " (for a failure's message).
+  std::string joined() const {
+    std::lock_guard lock(mutex_);
+    std::string all;
+    for (const auto& line : lines_) all += (all.empty() ? "" : " | ") + line;
+    return all;
   }
 
 private:
@@ -81,11 +90,14 @@ std::unique_ptr<socketserver::BaseServer> configure(std::unique_ptr<Server> serv
 } // namespace detail
 
 /// A bound, listening TCP (or Unix) stream server of @p mode recording errors in @p log.
+/// The mode's async threads, when set, win over `options.threads`.
 template <class Base = socketserver::TCPServer>
-std::unique_ptr<socketserver::BaseServer> make_recorded(socketserver::Mode mode, socketserver::HandlerFactory factory,
-                                                        std::shared_ptr<ErrorLog> log, const Options& options = {}) {
+std::unique_ptr<socketserver::BaseServer> make_recorded(const test_support::ModeCase& mode,
+                                                        socketserver::HandlerFactory factory,
+                                                        std::shared_ptr<ErrorLog> log, Options options = {}) {
   using namespace socketserver;
-  switch (mode) {
+  if (mode.threads > 0) options.threads = mode.threads;
+  switch (mode.mode) {
   case Mode::sync:
     return detail::configure(std::make_unique<Recorded<Base>>(log, options.address, factory, false), options);
   case Mode::threading:
