@@ -35,6 +35,8 @@
 #include <boost/asio/write.hpp>
 #include <boost/program_options.hpp>
 
+#include "proc.hpp"
+
 namespace loadgen {
 
 namespace asio = boost::asio;
@@ -207,10 +209,13 @@ public:
   Result& result() { return result_; }
 
   // Starts the measured window after the warmup, ends it after the duration; stop() then.
+  // With --pid, the server's CPU time is read just before the window opens and just after
+  // it closes: server_cpu_us_per_op is that CPU time over the operations in the window.
   void start_clock() {
     phase_timer_.expires_after(to_duration(options_.warmup));
     phase_timer_.async_wait([this](const error_code& error) {
       if (error) return;
+      if (options_.pid > 0) server_cpu_start_ = cpu_seconds_of_tree(options_.pid);
       measuring_ = true;
       window_start_ = Clock::now();
       phase_timer_.expires_after(to_duration(options_.duration));
@@ -218,6 +223,12 @@ public:
         if (error2) return;
         measuring_ = false;
         result_.seconds = std::chrono::duration<double>(Clock::now() - window_start_).count();
+        if (options_.pid > 0) {
+          const double cpu = cpu_seconds_of_tree(options_.pid) - server_cpu_start_;
+          result_.extra["server_cpu_seconds"] = cpu;
+          result_.extra["server_cpu_us_per_op"] =
+              result_.ops > 0 ? cpu * 1e6 / static_cast<double>(result_.ops) : 0.0;
+        }
         stop();
       });
     });
@@ -289,6 +300,7 @@ protected:
   bool measuring_ = false;
   bool stopping_ = false;
   Clock::time_point window_start_;
+  double server_cpu_start_ = 0;
 };
 
 
