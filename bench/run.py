@@ -338,7 +338,8 @@ contenders (--only): {", ".join(["sync", "async", "threading", "forking", "pool"
   its "threading, never sent" row too)
 workloads (--workloads): {", ".join(k for k, *_ in ALL_WORKLOADS)}, {", ".join(f"idle{n // 1000}k" for n in IDLE_COUNTS)}
 
-the full run, as docs/benchmarks.md is made (about 20 minutes on 2 cores; run it on a quiet machine):
+the full run, as docs/benchmarks.md is made (on a quiet machine; estimated at about 20 minutes
+on 2 cores from short runs of its parts):
   python3 bench/run.py --build-dir build
 
 only the rows of `--mode async` against raw Asio and `--mode sync` (every workload, both
