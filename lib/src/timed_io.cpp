@@ -18,10 +18,6 @@
 namespace socketserver::detail {
 namespace {
 
-bool would_block(const boost::system::error_code& error) {
-  return error == boost::asio::error::would_block || error == boost::asio::error::try_again;
-}
-
 // errno, read afresh. A fiber may resume on another thread (pool mode) and errno is
 // thread-local, while glibc declares its address function const, so the compiler may
 // reuse the address it computed before a wait: a call it cannot see through prevents that.
@@ -159,13 +155,16 @@ std::size_t splice_some(StreamSocket& socket, int pipe_write, std::size_t count,
 
 void send_datagram(DatagramSocket& socket, boost::asio::const_buffer buffer,
                    const DatagramEndpoint& destination, const Deadline& deadline) {
-  for (bool poll_first = false;; poll_first = true) {
-    if (poll_first) wait_until_ready(socket, Readiness::writable, deadline);
-    boost::system::error_code error;
-    socket.send_to(buffer, destination, 0, error);
-    if (!error) return;
-    if (!would_block(error) && error != boost::asio::error::interrupted)
-      throw boost::system::system_error(error, "send_to " + destination_name(destination));
+  for (;;) {
+    ssize_t sent = ::sendto(socket.native_handle(), buffer.data(), buffer.size(), MSG_NOSIGNAL,
+                            destination.data(), static_cast<socklen_t>(destination.size()));
+    if (sent >= 0) return;
+    int error = last_error();
+    if (error == EINTR) continue;
+    if (error != EAGAIN && error != EWOULDBLOCK)
+      throw boost::system::system_error(error, boost::system::system_category(),
+                                        "send_to " + destination_name(destination));
+    wait_until_ready(socket, Readiness::writable, deadline);
   }
 }
 
