@@ -40,6 +40,7 @@ def servers(build):
     variants = str(build / "bench" / "variants")
     table = {
         "sync": [echo, "--port", "0", "--mode", "sync"],
+        "async": [echo, "--port", "0", "--mode", "async", "--threads", "1"],
         "threading": [echo, "--port", "0", "--mode", "threading"],
         "forking": [echo, "--port", "0", "--mode", "forking", "--max-children", "128"],
         "pool": [echo, "--port", "0", "--mode", "pool", "--workers", "64"],

@@ -89,7 +89,7 @@ if(PROJECT_IS_TOP_LEVEL)
   set(CPACK_PACKAGE_CONTACT "socketserver for C++ maintainers <socketserver@localhost>")
   set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
   set(CPACK_PACKAGE_DESCRIPTION
-      "Python's socketserver module for C++20 on Boost.Asio: TCP, UDP and Unix servers, request handlers, threading, forking and thread-pool mix-ins, and reusable handlers. Headers, static libraries and the CMake package for find_package(socketserver).")
+      "Python's socketserver module for C++20 on Boost.Asio: TCP, UDP and Unix servers, request handlers, threading, forking, thread-pool and async (fiber) mix-ins, and reusable handlers. Headers, static libraries and the CMake package for find_package(socketserver).")
   set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
   set(CPACK_PACKAGE_FILE_NAME "${CPACK_PACKAGE_NAME}-${PROJECT_VERSION}")
   set(CPACK_RESOURCE_FILE_README ${PROJECT_SOURCE_DIR}/README.md)
@@ -102,7 +102,7 @@ if(PROJECT_IS_TOP_LEVEL)
   set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
   # What a consumer's find_package() and link need; the compiler and CMake are the
   # user's choice.
-  set(CPACK_DEBIAN_PACKAGE_DEPENDS "libboost-dev (>= 1.74), libboost-program-options-dev (>= 1.74)")
+  set(CPACK_DEBIAN_PACKAGE_DEPENDS "libboost-dev (>= 1.74), libboost-program-options-dev (>= 1.74), libboost-context-dev (>= 1.74)")
   set(CPACK_DEBIAN_PACKAGE_SUGGESTS "cmake (>= 3.21), g++ (>= 12)")
   include(CPack)
 endif()

@@ -1,59 +1,9 @@
 // The idle workload: hold connections, measure the server's memory from /proc.
+#include "proc.hpp"
 #include "workloads.hpp"
 
 namespace loadgen {
 namespace {
-
-// ---------------------------------------------------------------------------------------
-// Memory of a process and its descendants, from /proc.
-struct Memory {
-  double rss_kib = 0;  // sum of VmRSS
-  double pss_kib = 0;  // sum of Pss (shares pages fairly between forked processes)
-  std::size_t processes = 0;
-};
-
-double proc_field_kib(const std::string& path, const std::string& field) {
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(field, 0) == 0) return std::strtod(line.c_str() + field.size(), nullptr);
-  return 0;
-}
-
-long parent_of(long pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat;
-  std::getline(in, stat);
-  auto close = stat.rfind(')');
-  if (close == std::string::npos) return -1;
-  std::istringstream rest(stat.substr(close + 2));
-  char state = 0;
-  long ppid = -1;
-  rest >> state >> ppid;
-  return ppid;
-}
-
-Memory memory_of_tree(long root) {
-  std::map<long, std::vector<long>> children;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename().string();
-    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
-    long pid = std::stol(name);
-    children[parent_of(pid)].push_back(pid);
-  }
-  Memory memory;
-  std::vector<long> todo{root};
-  while (!todo.empty()) {
-    long pid = todo.back();
-    todo.pop_back();
-    std::string base = "/proc/" + std::to_string(pid);
-    memory.rss_kib += proc_field_kib(base + "/status", "VmRSS:");
-    memory.pss_kib += proc_field_kib(base + "/smaps_rollup", "Pss:");
-    ++memory.processes;
-    for (long child : children[pid]) todo.push_back(child);
-  }
-  return memory;
-}
 
 // idle: hold C connections (each pinged once, so the server has surely taken it), then
 // measure the server's memory growth per connection.

@@ -5,6 +5,9 @@
 //   loadgen connrate  --port P --read-until-close   ... send, half-close, read until the server closes
 //   loadgen bulk      --port P [-c 1]  [-s 65536]   stream; --discard for a discard server
 //   loadgen idle      --port P -c 1000 --pid PID    hold idle connections, report server RSS
+//
+// With --pid PID, the other workloads also report the server's CPU time (user + system,
+// its whole process tree) per operation of the measured window: server_cpu_us_per_op.
 //   loadgen udp       --port P [-c 16] [-s 64]      datagrams in lock step against a UDP echo
 //
 // Every workload is bounded in time (--warmup then --duration; connection setup and idle
@@ -87,11 +90,24 @@ void report(const Options& options, Result& result) {
   std::cout << json.str() << std::endl;
 }
 
-void raise_descriptor_limit() {
+// Raises the soft RLIMIT_NOFILE to the hard limit, and fails with a message when even that
+// is too low for @p sockets sockets (10,000 idle connections need 10,000 descriptors).
+void raise_descriptor_limit(std::size_t sockets) {
+  constexpr std::size_t kSpare = 32;  // standard streams, epoll, timers
+  const std::size_t needed = sockets + kSpare;
   rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &limit);
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < needed) {
+    std::cerr << "loadgen: " << sockets << " connections need about " << needed
+              << " file descriptors, but RLIMIT_NOFILE allows " << limit.rlim_cur << " (hard limit "
+              << (limit.rlim_max == RLIM_INFINITY ? std::string("unlimited") : std::to_string(limit.rlim_max))
+              << "); raise the hard limit (ulimit -Hn / prlimit --nofile, as root) or use fewer connections\n";
+    std::exit(1);
   }
 }
 
@@ -114,7 +130,8 @@ Options parse(int argc, char* argv[]) {
       ("warmup", po::value(&o.warmup)->default_value(o.warmup), "seconds run before measuring")
       ("io-timeout", po::value(&o.io_timeout)->default_value(o.io_timeout), "limit for connecting (and idle pings)")
       ("loss-timeout", po::value(&o.udp_loss_timeout)->default_value(o.udp_loss_timeout), "udp: seconds before a datagram counts as lost")
-      ("pid", po::value(&o.pid), "idle: the server's pid (its children are counted too)")
+      ("pid", po::value(&o.pid), "the server's pid (its children are counted too): idle reports its memory, "
+                                   "the others its CPU time per operation in the measured window")
       ("read-until-close", po::bool_switch(&o.read_until_close), "connrate: half-close after sending, read until the server closes")
       ("discard", po::bool_switch(&o.discard), "bulk: only write (for a discard server)")
       ("no-ping", po::bool_switch(&o.no_ping), "idle: do not send the one-byte ping on each connection")
@@ -163,7 +180,7 @@ using namespace loadgen;
 
 int main(int argc, char* argv[]) {
   Options options = parse(argc, argv);
-  raise_descriptor_limit();
+  raise_descriptor_limit(options.connections);
   try {
     asio::io_context io(1);
     std::unique_ptr<Run> run;

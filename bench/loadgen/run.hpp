@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -34,6 +35,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/program_options.hpp>
+
+#include "proc.hpp"
 
 namespace loadgen {
 
@@ -207,10 +210,16 @@ public:
   Result& result() { return result_; }
 
   // Starts the measured window after the warmup, ends it after the duration; stop() then.
+  // With --pid, the server's CPU time is read as the window opens and as it closes, each
+  // time on a thread of its own while the load goes on (at 1,000 forked children a reading
+  // takes tens of milliseconds, and pausing the load meanwhile would let the server idle or
+  // drain its backlog inside the reading): server_cpu_us_per_op is the CPU time between
+  // the two readings over the operations of the window.
   void start_clock() {
     phase_timer_.expires_after(to_duration(options_.warmup));
     phase_timer_.async_wait([this](const error_code& error) {
       if (error) return;
+      if (options_.pid > 0) cpu_at_start_ = read_server_cpu();
       measuring_ = true;
       window_start_ = Clock::now();
       phase_timer_.expires_after(to_duration(options_.duration));
@@ -218,16 +227,37 @@ public:
         if (error2) return;
         measuring_ = false;
         result_.seconds = std::chrono::duration<double>(Clock::now() - window_start_).count();
-        stop();
+        if (options_.pid <= 0) return stop();
+        cpu_at_end_ = read_server_cpu();
+        await_cpu_readings();
       });
     });
   }
-
   virtual void begin() = 0;
 
 protected:
   static Clock::duration to_duration(double seconds) {
     return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  }
+
+  std::future<double> read_server_cpu() {
+    return std::async(std::launch::async, [pid = options_.pid] { return cpu_seconds_of_tree(pid); });
+  }
+
+  // Keeps the load going until both CPU readings are in; then records them and stops.
+  void await_cpu_readings() {
+    using namespace std::chrono_literals;
+    if (cpu_at_start_.wait_for(0s) != std::future_status::ready || cpu_at_end_.wait_for(0s) != std::future_status::ready) {
+      phase_timer_.expires_after(1ms);
+      phase_timer_.async_wait([this](const error_code& error) {
+        if (!error) await_cpu_readings();
+      });
+      return;
+    }
+    const double cpu = cpu_at_end_.get() - cpu_at_start_.get();
+    result_.extra["server_cpu_seconds"] = cpu;
+    result_.extra["server_cpu_us_per_op"] = result_.ops > 0 ? cpu * 1e6 / static_cast<double>(result_.ops) : 0.0;
+    stop();
   }
 
   // Ends the run: no new operations; every socket closed so pending ones complete.
@@ -289,6 +319,8 @@ protected:
   bool measuring_ = false;
   bool stopping_ = false;
   Clock::time_point window_start_;
+  std::future<double> cpu_at_start_;
+  std::future<double> cpu_at_end_;
 };
 
 

@@ -62,7 +62,7 @@ void BaseServer::serve_forever(Seconds poll_interval) {
     while (!shutdown_requested_.load()) {
       auto event = loop_->wait(next_service, ready_to_accept());
       if (shutdown_requested_.load()) break;
-      if (event == detail::RequestLoop::Event::request) handle_request_noblock();
+      if (event == detail::RequestLoop::Event::request) take_requests();
       if (detail::Clock::now() >= next_service) next_service = detail::time_after(poll_interval);
       service_actions();
     }
@@ -100,20 +100,32 @@ void BaseServer::handle_request() {
   detail::Deadline deadline = detail::deadline_after(timeout);
   for (;;) {
     auto event = loop_->wait(deadline, ready_to_accept());
-    if (event == detail::RequestLoop::Event::request) return handle_request_noblock();
+    if (event == detail::RequestLoop::Event::request) {
+      handle_request_noblock();
+      return;
+    }
     if (deadline && detail::Clock::now() >= *deadline) return handle_timeout();
   }
 }
 
-void BaseServer::handle_request_noblock() {
+void BaseServer::take_requests() {
+  // A bounded batch per wake-up: when the loop also serves many connections (async mode),
+  // one accept per wake-up would let the listen queue grow faster than it is emptied.
+  constexpr int batch = 16;
+  for (int taken = 0; taken < batch; ++taken) {
+    if (!handle_request_noblock() || shutdown_requested_.load() || !ready_to_accept()) return;
+  }
+}
+
+bool BaseServer::handle_request_noblock() {
   std::optional<Request> request;
   try {
     request = get_request();
   } catch (const std::exception& e) {
     log_message(server_address_.to_string() + ": " + e.what());
-    return;
+    return false;
   }
-  if (!request) return;
+  if (!request) return false;
   admit(*request);
   Address client = request->client_address;  // process_request() takes the request away
   try {
@@ -127,6 +139,7 @@ void BaseServer::handle_request_noblock() {
     handle_error(*request, std::current_exception());
     shutdown_request(*request);
   }
+  return true;
 }
 
 void BaseServer::admit(Request& request) {

@@ -20,18 +20,22 @@ boost::asio::socket_base::wait_type wait_type(Readiness readiness) {
   return readiness == Readiness::readable ? boost::asio::socket_base::wait_read : boost::asio::socket_base::wait_write;
 }
 
+[[noreturn]] void throw_stopping() {
+  throw boost::system::system_error(boost::asio::error::operation_aborted, "the server is stopping");
+}
+
 } // namespace
 
-Fiber::Fiber(FiberLoop& loop) : loop_(loop), timer_(loop.context()) {}
+Fiber::Fiber(FiberLoop& loop) : loop_(loop), timer_(loop.reactor()) {}
 
 Fiber::~Fiber() = default;
 
 Fiber* Fiber::current() noexcept { return running_fiber; }
 
 void Fiber::start(Request& request, const Body& body) {
-  FiberStacks& stacks = loop_.stacks();
   cut_ = loop_.was_cut();
-  boost::context::stack_context stack = stacks.allocate();
+  has_pending_ = false;
+  boost::context::stack_context stack = loop_.stacks().allocate();
   fiber_stack_ = sanitizer_new_fiber(static_cast<char*>(stack.sp) - stack.size, stack.size);
   auto run = [this, &body, request = std::move(request)](boost::context::fiber&& loop_side) mutable {
     loop_side_ = std::move(loop_side);
@@ -47,7 +51,7 @@ void Fiber::start(Request& request, const Body& body) {
     return std::move(loop_side_);
   };
   self_ = boost::context::fiber(std::allocator_arg, boost::context::preallocated(stack.sp, stack.size, stack),
-                                PooledStack(stacks), std::move(run));
+                                PooledStack(loop_.stacks()), std::move(run));
   resume();
 }
 
@@ -62,6 +66,9 @@ void Fiber::resume() {
   if (!self_) {
     sanitizer_end_fiber(fiber_stack_);
     loop_.finished(*this);
+  } else if (has_pending_) {
+    has_pending_ = false;
+    loop_.arm(*this);  // the fiber is off its stack now: its wait may complete anywhere
   }
 }
 
@@ -81,46 +88,63 @@ void Fiber::wait(DatagramSocket& socket, Readiness readiness, const Deadline& de
 
 template <class Socket>
 void Fiber::wait_for(Socket& socket, Readiness readiness, const Deadline& deadline) {
-  std::uint64_t serial = ++serial_;
-  socket.async_wait(wait_type(readiness), [this, serial](const boost::system::error_code&) {
-    if (serial == serial_ && waiting_) wake(Wake::ready);  // errors: the next I/O call reports them
-  });
-  switch (suspend_until(deadline, SocketHandle{&socket, &cancel_waits<Socket>})) {
+  Pending pending;
+  pending.socket = &socket;
+  pending.start = &start_socket_wait<Socket>;
+  pending.cancel = &cancel_waits<Socket>;
+  pending.readiness = readiness;
+  pending.deadline = deadline;
+  switch (suspend_for(pending)) {
   case Wake::ready: return;
   case Wake::timeout: throw boost::system::system_error(boost::asio::error::timed_out, "socket operation timed out");
   case Wake::cut: break;
   }
-  throw boost::system::system_error(boost::asio::error::operation_aborted, "the server is stopping");
+  throw_stopping();
+}
+
+template <class Socket>
+void Fiber::start_socket_wait(void* socket, Fiber& fiber, Readiness readiness, std::uint64_t serial) {
+  static_cast<Socket*>(socket)->async_wait(wait_type(readiness), [&fiber, serial](const boost::system::error_code&) {
+    fiber.on_ready(serial);  // errors: the next I/O call reports them
+  });
 }
 
 void Fiber::sleep_until(Clock::time_point until) {
-  if (cut_) throw boost::system::system_error(boost::asio::error::operation_aborted, "the server is stopping");
-  ++serial_;
-  sleeping_ = true;
-  Wake why = suspend_until(until, SocketHandle{});
-  sleeping_ = false;
-  if (why == Wake::cut) throw boost::system::system_error(boost::asio::error::operation_aborted, "the server is stopping");
+  if (cut_) throw_stopping();
+  Pending pending;
+  pending.deadline = until;
+  if (suspend_for(pending) == Wake::cut) throw_stopping();
 }
 
-Fiber::Wake Fiber::suspend_until(const Deadline& deadline, SocketHandle socket) {
-  deadline_ = deadline;
-  socket_ = socket;
-  waiting_ = true;
-  if (deadline) arm_timer(*deadline);
+Fiber::Wake Fiber::suspend_for(const Pending& pending) {
+  pending_ = pending;
+  has_pending_ = true;
   suspend();
   return wake_;
+}
+
+void Fiber::start_wait() {
+  std::uint64_t serial = ++serial_;
+  waiting_ = true;
+  if (!pending_.socket && cut_) return wake(Wake::cut);  // a sleep after the cut
+  if (pending_.socket) pending_.start(pending_.socket, *this, pending_.readiness, serial);
+  if (pending_.deadline) arm_timer(*pending_.deadline);
+}
+
+void Fiber::on_ready(std::uint64_t serial) {
+  if (serial == serial_ && waiting_) wake(Wake::ready);
 }
 
 void Fiber::wake(Wake why) {
   waiting_ = false;
   ++serial_;  // the other completion of this wait, when it comes, is stale
   wake_ = why;
-  resume();
+  loop_.ready(*this);
 }
 
 void Fiber::cut() noexcept {
   cut_ = true;
-  if (waiting_ && sleeping_) wake(Wake::cut);
+  if (waiting_ && !pending_.socket) wake(Wake::cut);
 }
 
 void Fiber::arm_timer(Clock::time_point at) {
@@ -136,10 +160,13 @@ void Fiber::arm_timer(Clock::time_point at) {
 
 void Fiber::on_timer() {
   timer_armed_ = false;
-  if (!waiting_ || !deadline_) return;
-  if (Clock::now() < *deadline_) return arm_timer(*deadline_);
-  if (socket_.socket) socket_.cancel(socket_.socket);
-  wake(sleeping_ ? Wake::ready : Wake::timeout);
+  if (!waiting_ || !pending_.deadline) return;
+  if (Clock::now() < *pending_.deadline) return arm_timer(*pending_.deadline);
+  if (pending_.socket) {
+    pending_.cancel(pending_.socket);
+    return wake(Wake::timeout);
+  }
+  wake(Wake::ready);  // a sleep that is over
 }
 
 } // namespace socketserver::detail

@@ -1,13 +1,13 @@
 // detail::Fiber: one request served on its own stack, suspended while its I/O would block.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/context/fiber.hpp>
 
-#include "fiber_stacks.hpp"
 #include "sanitizer_fibers.hpp"
 #include "socketserver/detail/deadline.hpp"
 #include "socketserver/request.hpp"
@@ -19,14 +19,20 @@ class FiberLoop;
 
 /// A request (connection or datagram) whose handler runs on a stackful coroutine of a
 /// FiberLoop. The handler's code is ordinary blocking code: when rfile or wfile would
-/// block, wait() suspends the fiber and the loop goes on with other fibers; the loop
-/// resumes it when the socket is ready, its deadline passes, or the server cuts it.
+/// block, wait() suspends the fiber and its thread goes on with other fibers; the loop's
+/// reactor (an io_context) wakes it when the socket is ready, its deadline passes, or the
+/// server cuts it.
+///
+/// Two threads may take part: the one that runs the fiber (resume(), and the fiber's own
+/// code), and the reactor's, where waits are started and completed. In async mode they are
+/// the same loop thread; in pool mode a fiber runs on whichever worker is free and waits
+/// on the serving thread's reactor (see FiberLoop). A wait is therefore only described by
+/// the fiber before it suspends, and started by the reactor afterwards (start_wait()), so
+/// no completion can resume a fiber that is still switching out.
 ///
 /// A Fiber object is reused for later requests once its request is done (the loop keeps
 /// them), so a completion that arrives late finds a live object; a serial number tells
 /// it that the wait it belonged to is over.
-///
-/// Everything here runs on the loop's thread.
 class Fiber {
 public:
   /// What a fiber runs: the server's handler on the request, errors handled.
@@ -40,6 +46,8 @@ public:
   /// The fiber running on this thread, or null outside fibers (thread and process modes).
   static Fiber* current() noexcept;
 
+  // --- In the fiber ----------------------------------------------------------------------
+
   /// Suspends until @p socket is ready for @p readiness. Throws system_error `timed_out`
   /// when @p deadline passes first.
   void wait(StreamSocket& socket, Readiness readiness, const Deadline& deadline);
@@ -49,29 +57,44 @@ public:
   /// `operation_aborted` when the server cuts its requests meanwhile.
   void sleep_until(Clock::time_point until);
 
-  /// Loop side: runs @p body on @p request (moved from once a stack is had: on
-  /// std::bad_alloc it is left alone) on a stack of the loop's, until it first suspends or ends.
+  // --- On the thread that runs it -----------------------------------------------------------
+
+  /// Runs @p body on @p request (moved from once a stack is had: on std::bad_alloc it is
+  /// left alone) on a stack of the loop's, until it first suspends or ends.
   void start(Request& request, const Body& body);
-  /// Loop side: true once the request is done (the object may then be reused).
+  /// Runs the fiber until it next suspends or ends.
+  void resume();
+  /// True once the request is done (the object may then be reused).
   bool finished() const noexcept { return !self_; }
-  /// Loop side: a fiber in sleep_until() wakes at once and throws (the server is cutting
-  /// its requests); later sleeps throw at once too.
+
+  // --- On the reactor's thread --------------------------------------------------------------
+
+  /// Starts the wait the fiber described before it suspended.
+  void start_wait();
+  /// A fiber in sleep_until() wakes at once and throws (the server is cutting its
+  /// requests); later sleeps throw at once too.
   void cut() noexcept;
 
 private:
   enum class Wake { ready, timeout, cut };
-  struct SocketHandle {
+  // What the fiber waits for: a socket (through a function that knows its type) or time.
+  struct Pending {
     void* socket = nullptr;
+    void (*start)(void* socket, Fiber& fiber, Readiness readiness, std::uint64_t serial) = nullptr;
     void (*cancel)(void* socket) = nullptr;
+    Readiness readiness = Readiness::readable;
+    Deadline deadline;
   };
 
   template <class Socket>
   void wait_for(Socket& socket, Readiness readiness, const Deadline& deadline);
-  Wake suspend_until(const Deadline& deadline, SocketHandle socket);
+  template <class Socket>
+  static void start_socket_wait(void* socket, Fiber& fiber, Readiness readiness, std::uint64_t serial);
+  Wake suspend_for(const Pending& pending);
+  void on_ready(std::uint64_t serial);
   void arm_timer(Clock::time_point at);
   void on_timer();
   void wake(Wake why);
-  void resume();
   void suspend();
 
   FiberLoop& loop_;
@@ -80,14 +103,13 @@ private:
   SanitizerStack fiber_stack_;
   SanitizerStack loop_stack_;
 
-  // The current wait.
+  // The current wait: described by the fiber, started and ended on the reactor's thread.
+  Pending pending_;
+  bool has_pending_ = false;
   std::uint64_t serial_ = 0;  // bumped by every wait and wake: late completions see a stale one
   bool waiting_ = false;
-  bool sleeping_ = false;
-  bool cut_ = false;
-  Deadline deadline_;
-  SocketHandle socket_;
   Wake wake_ = Wake::ready;
+  std::atomic<bool> cut_{false};
 
   // One timer per fiber, armed lazily: deadlines only move later while a connection is
   // busy, so the timer is left to fire at the earlier one and then re-armed to the current

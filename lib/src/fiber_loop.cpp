@@ -1,5 +1,7 @@
 #include "fiber_loop.hpp"
 
+#include <boost/asio/post.hpp>
+
 namespace socketserver::detail {
 namespace {
 
@@ -9,24 +11,29 @@ constexpr std::size_t cached_stacks = 1024;
 
 } // namespace
 
-FiberLoop::FiberLoop(boost::asio::io_context& context, std::size_t stack_size, std::function<void()> on_finished)
-    : context_(context), stacks_(stack_size, cached_stacks), on_finished_(std::move(on_finished)) {}
+FiberLoop::FiberLoop(boost::asio::io_context& reactor, std::size_t stack_size, std::function<void()> on_finished,
+                     FiberHandoff* handoff)
+    : reactor_(reactor), stacks_(stack_size, cached_stacks), on_finished_(std::move(on_finished)), handoff_(handoff) {}
 
 FiberLoop::~FiberLoop() = default;
 
 void FiberLoop::spawn(Request& request, const Fiber::Body& body) {
   Fiber* fiber;
-  if (idle_.empty()) {
-    fibers_.push_back(std::make_unique<Fiber>(*this));
-    fiber = fibers_.back().get();
-    idle_.reserve(fibers_.size());  // so that finished() never allocates
-  } else {
-    fiber = idle_.back();
-    idle_.pop_back();
+  {
+    std::lock_guard lock(mutex_);
+    if (idle_.empty()) {
+      fibers_.push_back(std::make_unique<Fiber>(*this));
+      fiber = fibers_.back().get();
+      idle_.reserve(fibers_.size());  // so that finished() never allocates
+    } else {
+      fiber = idle_.back();
+      idle_.pop_back();
+    }
   }
   try {
     fiber->start(request, body);
   } catch (...) {  // no stack: the Fiber goes back unused
+    std::lock_guard lock(mutex_);
     idle_.push_back(fiber);
     throw;
   }
@@ -34,12 +41,30 @@ void FiberLoop::spawn(Request& request, const Fiber::Body& body) {
 
 void FiberLoop::cut() noexcept {
   cut_ = true;
-  for (auto& fiber : fibers_)
-    if (!fiber->finished()) fiber->cut();
+  std::vector<Fiber*> all;
+  try {
+    std::lock_guard lock(mutex_);
+    for (auto& fiber : fibers_) all.push_back(fiber.get());
+  } catch (...) {  // out of memory: the sleepers wake at their time instead
+  }
+  for (Fiber* fiber : all) fiber->cut();  // only fibers waiting on this reactor react
+}
+
+void FiberLoop::arm(Fiber& fiber) {
+  if (!handoff_) return fiber.start_wait();
+  boost::asio::post(reactor_, [&fiber] { fiber.start_wait(); });
+}
+
+void FiberLoop::ready(Fiber& fiber) {
+  if (!handoff_) return fiber.resume();
+  handoff_->resume_later(fiber);
 }
 
 void FiberLoop::finished(Fiber& fiber) noexcept {
-  idle_.push_back(&fiber);
+  {
+    std::lock_guard lock(mutex_);
+    idle_.push_back(&fiber);
+  }
   if (on_finished_) on_finished_();
 }
 

@@ -1,9 +1,11 @@
-// detail::FiberLoop: the fibers of one event-loop thread.
+// detail::FiberLoop: fibers that wait on one reactor, and where they run when ready.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -13,42 +15,60 @@
 
 namespace socketserver::detail {
 
-/// Starts fibers on one io_context and keeps their stacks and Fiber objects for reuse.
-/// The fibers run while the context runs (on the thread that runs it): Asio completions
-/// resume them. Only that thread calls spawn(), cut() and the Fiber members.
+/// Where a fiber runs when its wait is over. Without one (async mode) the fiber runs at
+/// once on the reactor's thread; a thread pool hands it to a free worker instead.
+class FiberHandoff {
+public:
+  virtual ~FiberHandoff() = default;
+  /// Called on the reactor's thread: @p fiber is ready to be resumed.
+  virtual void resume_later(Fiber& fiber) = 0;
+};
+
+/// Starts fibers whose waits run on one io_context (the reactor), and keeps their stacks
+/// and Fiber objects for reuse. In async mode each loop thread has its own FiberLoop and
+/// runs its reactor; in pool mode one FiberLoop is shared by the workers and its reactor
+/// is the serving thread's request loop.
 class FiberLoop {
 public:
-  /// Fibers of @p stack_size bytes on @p context; @p on_finished is called (on the loop's
-  /// thread) after each request is done.
-  FiberLoop(boost::asio::io_context& context, std::size_t stack_size, std::function<void()> on_finished);
+  /// Fibers of @p stack_size bytes waiting on @p reactor; @p on_finished is called after
+  /// each request is done (on the thread that ran it); ready fibers go to @p handoff, or
+  /// run at once when it is null.
+  FiberLoop(boost::asio::io_context& reactor, std::size_t stack_size, std::function<void()> on_finished,
+            FiberHandoff* handoff = nullptr);
   ~FiberLoop();
 
-  /// The context the fibers wait on.
-  boost::asio::io_context& context() noexcept { return context_; }
+  /// The context the fibers' waits run on.
+  boost::asio::io_context& reactor() noexcept { return reactor_; }
+  /// The stacks the fibers run on.
+  FiberStacks& stacks() noexcept { return stacks_; }
 
   /// Runs @p body on @p request (moved from) in a new fiber, at once, until it first
   /// suspends. Throws std::bad_alloc, leaving @p request alone, when no stack can be had.
   void spawn(Request& request, const Fiber::Body& body);
 
   /// Wakes the sleeping fibers with an error, and makes later sleeps fail at once (the
-  /// server is cutting its requests: their sockets are shut down too).
+  /// server is cutting its requests: their sockets are shut down too). Reactor thread.
   void cut() noexcept;
   /// True once cut() was called.
-  bool was_cut() const noexcept { return cut_; }
+  bool was_cut() const noexcept { return cut_.load(); }
 
-  /// The stacks the fibers run on.
-  FiberStacks& stacks() noexcept { return stacks_; }
-
-  /// Called by a Fiber whose request is done.
+  // For Fiber:
+  /// @p fiber has suspended: start its wait on the reactor.
+  void arm(Fiber& fiber);
+  /// @p fiber's wait is over (reactor thread): run it.
+  void ready(Fiber& fiber);
+  /// @p fiber's request is done.
   void finished(Fiber& fiber) noexcept;
 
 private:
-  boost::asio::io_context& context_;
+  boost::asio::io_context& reactor_;
   FiberStacks stacks_;
   std::function<void()> on_finished_;
+  FiberHandoff* handoff_;
+  std::mutex mutex_;                            // the two lists (pool workers share them)
   std::vector<std::unique_ptr<Fiber>> fibers_;  // every Fiber made; never freed while the loop lives
   std::vector<Fiber*> idle_;                    // those free for the next request
-  bool cut_ = false;
+  std::atomic<bool> cut_{false};
 };
 
 } // namespace socketserver::detail

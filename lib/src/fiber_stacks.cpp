@@ -19,10 +19,13 @@ FiberStacks::~FiberStacks() {
 }
 
 boost::context::stack_context FiberStacks::allocate() {
-  if (!cache_.empty()) {
-    boost::context::stack_context stack = cache_.back();
-    cache_.pop_back();
-    return stack;
+  {
+    std::lock_guard lock(mutex_);
+    if (!cache_.empty()) {
+      boost::context::stack_context stack = cache_.back();
+      cache_.pop_back();
+      return stack;
+    }
   }
   std::size_t total = size_ + page_;
   // MAP_NORESERVE: a stack costs the pages the fiber touches, not its whole size.
@@ -39,6 +42,7 @@ boost::context::stack_context FiberStacks::allocate() {
 }
 
 void FiberStacks::deallocate(boost::context::stack_context& stack) noexcept {
+  std::unique_lock lock(mutex_);
   if (cache_.size() < cached_limit_) {
     try {
       cache_.push_back(stack);
@@ -46,6 +50,7 @@ void FiberStacks::deallocate(boost::context::stack_context& stack) noexcept {
     } catch (...) {  // out of memory: give the stack back instead
     }
   }
+  lock.unlock();
   unmap(stack);
 }
 

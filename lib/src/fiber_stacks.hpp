@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <mutex>
 #include <vector>
 
 #include <boost/context/stack_context.hpp>
@@ -17,7 +18,7 @@ namespace socketserver::detail {
 /// Each stack costs two memory mappings (the stack and its guard): the kernel's
 /// `vm.max_map_count` (65,530 by default) bounds a process to about 32,000 fibers.
 ///
-/// Only the owning loop's thread uses an instance.
+/// Thread-safe: in pool mode a fiber may end on another worker than it started on.
 class FiberStacks {
 public:
   /// Stacks of @p size usable bytes (rounded up to whole pages); at most @p cached kept.
@@ -40,6 +41,7 @@ private:
   std::size_t page_;
   std::size_t size_;
   std::size_t cached_limit_;
+  std::mutex mutex_;
   std::vector<boost::context::stack_context> cache_;
 };
 

@@ -38,10 +38,13 @@ void IdleConnections::on_readable(std::uint64_t id) {
   entry->timer.cancel();
   try {
     // Move the connection off the loop's context, so that its later traffic does not
-    // wake the request loop while a worker serves it.
+    // wake the request loop while a blocking handler serves it (a forked child); a pool's
+    // fibers wait on the loop, so their connections stay there.
     std::optional<StreamSocket>& socket = entry->request.connection;
-    if (!move_to_context(socket, connections_)) return;  // the peer is gone; closed with the entry
-    socket->native_non_blocking(false);                  // waiting on the loop made it non-blocking
+    if (&socket->get_executor().context() != &connections_) {
+      if (!move_to_context(socket, connections_)) return;  // the peer is gone; closed with the entry
+      socket->native_non_blocking(false);                  // waiting on the loop made it non-blocking
+    }
     entry->ready(std::move(entry->request));
   } catch (...) {  // out of descriptors, threads or memory: this connection is lost, not the server
     server_.handle_error(entry->request, std::current_exception());

@@ -93,8 +93,9 @@ std::uint64_t SocketWriter::send_file(int file_descriptor, std::uint64_t offset,
   std::uint64_t sent = 0;
   auto whole = transfer_deadline(count);
   while (sent < count) {
-    std::size_t chunk = detail::send_file_some(*socket_, file_descriptor, offset + sent, paced(count - sent),
-                                               next_deadline(whole));
+    std::size_t chunk = within_rate(whole, [&](const auto& deadline) {
+      return detail::send_file_some(*socket_, file_descriptor, offset + sent, paced(count - sent), deadline);
+    });
     if (chunk == 0) break;  // the file is shorter than count
     sent += chunk;
   }
@@ -113,10 +114,25 @@ std::optional<std::chrono::steady_clock::time_point> SocketWriter::next_deadline
     const std::optional<std::chrono::steady_clock::time_point>& whole) const {
   auto next = detail::deadline_after(timeout);
   if (!whole) return next;
-  if (detail::Clock::now() >= *whole)
-    throw boost::system::system_error(boost::asio::error::timed_out,
-                                      "transfer slower than min_rate (" + std::to_string(min_rate) + " bytes/s)");
+  if (detail::Clock::now() >= *whole) throw_too_slow();
   return next ? std::min(*next, *whole) : *whole;
+}
+
+void SocketWriter::throw_too_slow() const {
+  throw boost::system::system_error(boost::asio::error::timed_out,
+                                    "transfer slower than min_rate (" + std::to_string(min_rate) + " bytes/s)");
+}
+
+// A wait that ran into the whole transfer's deadline failed for the rate, not for silence.
+template <class Send>
+std::size_t SocketWriter::within_rate(const std::optional<std::chrono::steady_clock::time_point>& whole,
+                                      Send send) const {
+  try {
+    return send(next_deadline(whole));
+  } catch (const boost::system::system_error& e) {
+    if (e.code() == boost::asio::error::timed_out && whole && detail::Clock::now() >= *whole) throw_too_slow();
+    throw;
+  }
 }
 
 // A blocking sendmsg() or sendfile() keeps going for as long as the peer takes a little at
@@ -153,7 +169,7 @@ void SocketWriter::send_all(std::span<const std::string_view> pieces) {
       limited = boost::asio::buffer(rest.front(), offer);
       rest = std::span<const boost::asio::const_buffer>(&limited, 1);
     }
-    std::size_t sent = detail::write_some(*socket_, rest, next_deadline(whole));
+    std::size_t sent = within_rate(whole, [&](const auto& deadline) { return detail::write_some(*socket_, rest, deadline); });
     // Drop what was sent: whole buffers first, then the front of a partly sent one.
     while (first < buffers.size() && sent >= buffers[first].size()) sent -= buffers[first++].size();
     if (first < buffers.size()) buffers[first] += sent;

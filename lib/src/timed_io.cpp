@@ -18,9 +18,10 @@
 namespace socketserver::detail {
 namespace {
 
-bool would_block(const boost::system::error_code& error) {
-  return error == boost::asio::error::would_block || error == boost::asio::error::try_again;
-}
+// errno, read afresh. A fiber may resume on another thread (pool mode) and errno is
+// thread-local, while glibc declares its address function const, so the compiler may
+// reuse the address it computed before a wait: a call it cannot see through prevents that.
+[[gnu::noipa]] int last_error() noexcept { return errno; }
 
 int milliseconds_left(const Deadline& deadline) {
   if (!deadline) return -1;
@@ -85,9 +86,10 @@ std::size_t read_some(StreamSocket& socket, boost::asio::mutable_buffer buffer,
   for (;;) {
     ssize_t count = ::recv(fd, buffer.data(), buffer.size(), flags);
     if (count >= 0) return static_cast<std::size_t>(count);
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK)
-      throw boost::system::system_error(errno, boost::system::system_category(), "read");
+    int error = last_error();
+    if (error == EINTR) continue;
+    if (error != EAGAIN && error != EWOULDBLOCK)
+      throw boost::system::system_error(error, boost::system::system_category(), "read");
     // SO_RCVTIMEO expired (the deadline has passed), or the socket is non-blocking.
     wait_until_ready(socket, Readiness::readable, deadline);
     flags = MSG_DONTWAIT;
@@ -111,9 +113,10 @@ std::size_t write_some(StreamSocket& socket, std::span<const boost::asio::const_
     ssize_t count = message.msg_iovlen == 1 ? ::send(fd, pieces[0].iov_base, pieces[0].iov_len, flags)
                                             : ::sendmsg(fd, &message, flags);
     if (count >= 0) return static_cast<std::size_t>(count);
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK)
-      throw boost::system::system_error(errno, boost::system::system_category(), "write");
+    int error = last_error();
+    if (error == EINTR) continue;
+    if (error != EAGAIN && error != EWOULDBLOCK)
+      throw boost::system::system_error(error, boost::system::system_category(), "write");
     wait_until_ready(socket, Readiness::writable, deadline);
     flags |= MSG_DONTWAIT;
   }
@@ -127,9 +130,10 @@ std::size_t send_file_some(StreamSocket& socket, int file, std::uint64_t offset,
     off_t position = static_cast<off_t>(offset);
     ssize_t sent = ::sendfile(fd, file, &position, static_cast<std::size_t>(std::min(count, max_chunk)));
     if (sent >= 0) return static_cast<std::size_t>(sent);
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK)
-      throw boost::system::system_error(errno, boost::system::system_category(), "sendfile");
+    int error = last_error();
+    if (error == EINTR) continue;
+    if (error != EAGAIN && error != EWOULDBLOCK)
+      throw boost::system::system_error(error, boost::system::system_category(), "sendfile");
     // SO_SNDTIMEO expired (the deadline has passed), or a non-blocking socket is full.
     wait_until_ready(socket, Readiness::writable, deadline);
   }
@@ -140,9 +144,10 @@ std::size_t splice_some(StreamSocket& socket, int pipe_write, std::size_t count,
   for (;;) {
     ssize_t moved = ::splice(fd, nullptr, pipe_write, nullptr, count, SPLICE_F_MOVE);
     if (moved >= 0) return static_cast<std::size_t>(moved);
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK)
-      throw boost::system::system_error(errno, boost::system::system_category(), "splice");
+    int error = last_error();
+    if (error == EINTR) continue;
+    if (error != EAGAIN && error != EWOULDBLOCK)
+      throw boost::system::system_error(error, boost::system::system_category(), "splice");
     // SO_RCVTIMEO expired (the deadline has passed), or the socket is non-blocking.
     wait_until_ready(socket, Readiness::readable, deadline);
   }
@@ -150,13 +155,16 @@ std::size_t splice_some(StreamSocket& socket, int pipe_write, std::size_t count,
 
 void send_datagram(DatagramSocket& socket, boost::asio::const_buffer buffer,
                    const DatagramEndpoint& destination, const Deadline& deadline) {
-  for (bool poll_first = false;; poll_first = true) {
-    if (poll_first) wait_until_ready(socket, Readiness::writable, deadline);
-    boost::system::error_code error;
-    socket.send_to(buffer, destination, 0, error);
-    if (!error) return;
-    if (!would_block(error) && error != boost::asio::error::interrupted)
-      throw boost::system::system_error(error, "send_to " + destination_name(destination));
+  for (;;) {
+    ssize_t sent = ::sendto(socket.native_handle(), buffer.data(), buffer.size(), MSG_NOSIGNAL,
+                            destination.data(), static_cast<socklen_t>(destination.size()));
+    if (sent >= 0) return;
+    int error = last_error();
+    if (error == EINTR) continue;
+    if (error != EAGAIN && error != EWOULDBLOCK)
+      throw boost::system::system_error(error, boost::system::system_category(),
+                                        "send_to " + destination_name(destination));
+    wait_until_ready(socket, Readiness::writable, deadline);
   }
 }
 

@@ -4,7 +4,10 @@
 #define BOOST_TEST_MODULE concurrency_pool
 #include <boost/test/unit_test.hpp>
 
+#include <condition_variable>
 #include <deque>
+#include <mutex>
+#include <thread>
 
 #include "concurrency_support.hpp"
 
@@ -81,7 +84,10 @@ void burst_larger_than_the_queue(Transport transport) {
     }
     if (!peer->finish()) throw std::runtime_error("no clean end of stream");
   });
-  BOOST_TEST(gauge->peak.load() <= 2);
+  // A stream handler waiting for its client's next request gives its worker back, so only
+  // datagram handlers (which never wait) are bounded by the workers here.
+  if (is_datagram(transport)) BOOST_TEST(gauge->peak.load() <= 2);
+  BOOST_TEST(pool.busy_workers() <= 2u);
   BOOST_TEST(pool.refused_count() == 0u);
   BOOST_TEST(gauge->started.load() == (is_datagram(transport) ? clients * rounds : clients));
   BOOST_TEST_MESSAGE(to_string(transport) << ": burst of " << clients << " clients x " << rounds
@@ -90,6 +96,8 @@ void burst_larger_than_the_queue(Transport transport) {
 }
 
 // Ten held requests, three workers: three run, and each release lets exactly one more in.
+// (A datagram's hold blocks its thread; a stream hold waits on rfile, which frees the
+// worker: see waiting_handlers_give_their_worker_back.)
 void never_more_than_n_handlers(Transport transport) {
   constexpr int clients = 10;
   constexpr int workers = 3;
@@ -127,6 +135,34 @@ void never_more_than_n_handlers(Transport transport) {
   while (!running_now.empty()) release_oldest();
   BOOST_TEST(gauge->peak.load() == workers);
   BOOST_TEST(gauge->started.load() == clients);
+}
+
+// Ten stream handlers waiting for their client's next line, three workers: all ten start,
+// since a handler waiting on rfile suspends and frees its worker; none is busy meanwhile.
+void waiting_handlers_give_their_worker_back(Transport transport) {
+  constexpr int clients = 10;
+  PoolSettings settings;
+  settings.workers = 3;
+  TempDir dir;
+  SharedGauge gauge;
+  Pool pool = pool_server(transport, dir, gauge.get(), settings);
+  ServerThread running(*pool.server);
+  std::vector<std::unique_ptr<Peer>> peers;
+  std::vector<Peer*> waiting;
+  for (int i = 0; i < clients; ++i) {
+    peers.push_back(Peer::open(transport, pool.server->server_address(), dir, "w" + std::to_string(i)));
+    peers.back()->start_hold();
+    waiting.push_back(peers.back().get());
+  }
+  while (!waiting.empty()) std::erase(waiting, wait_any_started(waiting));
+  BOOST_TEST(gauge->held.load() == clients);
+  BOOST_TEST(eventually([&] { return pool.busy_workers() == 0u; }));
+  for (auto& peer : peers) {
+    peer->release();
+    BOOST_TEST(peer->wait_done() == "done " + peer->name());
+    BOOST_TEST(peer->finish());
+  }
+  BOOST_TEST(gauge->peak.load() == clients);
 }
 
 // Silent connections wait on the request loop, not on a worker: with 2 workers and 6
@@ -221,7 +257,7 @@ BOOST_AUTO_TEST_CASE(burst_larger_than_the_queue_is_served_completely) {
 }
 
 BOOST_AUTO_TEST_CASE(never_more_than_workers_handlers_at_once) {
-  for (Transport transport : all_transports)
+  for (Transport transport : {Transport::udp, Transport::unix_datagram})
     BOOST_TEST_CONTEXT(to_string(transport)) { never_more_than_n_handlers(transport); }
 }
 
@@ -231,6 +267,108 @@ BOOST_AUTO_TEST_CASE(silent_connections_do_not_occupy_workers) {
 }
 
 BOOST_AUTO_TEST_CASE(overflow_refuse_counts_refusals) {
-  for (Transport transport : all_transports)
+  // Datagram holds block their worker's thread; streams: overflow_refuse_with_blocked_workers.
+  for (Transport transport : {Transport::udp, Transport::unix_datagram})
     BOOST_TEST_CONTEXT(to_string(transport)) { refuse_policy_counts_refusals(transport); }
+}
+
+BOOST_AUTO_TEST_CASE(waiting_stream_handlers_give_their_worker_back) {
+  for (Transport transport : stream_transports)
+    BOOST_TEST_CONTEXT(to_string(transport)) { waiting_handlers_give_their_worker_back(transport); }
+}
+
+// The case: 2 workers, 50 keep-alive clients that each send a line a second are all
+// answered promptly, and a 51st client is answered at once.
+BOOST_AUTO_TEST_CASE(fifty_keep_alive_clients_share_two_workers) {
+  constexpr int clients = 50;
+  constexpr int rounds = 3;
+  PoolSettings settings;
+  settings.workers = 2;
+  TempDir dir;
+  SharedGauge gauge;
+  Pool pool = pool_server(Transport::tcp, dir, gauge.get(), settings);
+  ServerThread running(*pool.server);
+  std::vector<std::unique_ptr<Client>> keep_alive;
+  for (int i = 0; i < clients; ++i) keep_alive.push_back(std::make_unique<Client>(pool.server->server_address()));
+  for (int round = 0; round < rounds; ++round) {
+    auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < clients; ++i) keep_alive[i]->send("k" + std::to_string(i) + "\n");
+    for (int i = 0; i < clients; ++i)
+      BOOST_TEST(keep_alive[i]->readline() == "ok k" + std::to_string(i) + "\n");
+    BOOST_TEST((std::chrono::steady_clock::now() - start < std::chrono::seconds(1)), "round " << round);
+    std::this_thread::sleep_for(std::chrono::seconds(1));  // pacing the clients, not synchronisation
+  }
+  Client late(pool.server->server_address());
+  auto start = std::chrono::steady_clock::now();
+  late.send("late\n");
+  BOOST_TEST(late.readline() == "ok late\n");
+  BOOST_TEST((std::chrono::steady_clock::now() - start < std::chrono::milliseconds(500)));
+  BOOST_TEST(gauge->started.load() == clients + 1);
+}
+
+namespace {
+
+// A handler that blocks its worker's thread (not through rfile, which would free it) until
+// the test opens the gate: how a queue fills in pool mode.
+struct Gate {
+  std::mutex mutex;
+  std::condition_variable opened;
+  bool open = false;
+  void release() {
+    {
+      std::lock_guard lock(mutex);
+      open = true;
+    }
+    opened.notify_all();
+  }
+};
+
+struct BlockingHandler : StreamRequestHandler {
+  explicit BlockingHandler(Gate* gate) : gate_(gate) {}
+  void handle() override {
+    std::string line = rfile.readline();
+    wfile.write("started " + line);
+    wfile.flush();
+    std::unique_lock lock(gate_->mutex);
+    if (!gate_->opened.wait_for(lock, io_timeout, [this] { return gate_->open; })) return;
+    lock.unlock();
+    wfile.write("done " + line);
+  }
+  Gate* gate_;
+};
+
+} // namespace
+
+// One worker blocked, a queue of 2 filled: the next stream requests are refused and counted.
+BOOST_AUTO_TEST_CASE(overflow_refuse_with_blocked_workers) {
+  Gate gate;
+  ThreadPoolTCPServer server(Address::inet("127.0.0.1", 0), handler<BlockingHandler>(&gate), false);
+  server.workers = 1;
+  server.queue_size = 2;
+  server.overflow = OverflowPolicy::refuse;
+  server.request_timeout = io_timeout;
+  server.bind_and_activate();
+  ServerThread running(server);
+  Client holder(server.server_address());
+  holder.send("holder\n");
+  BOOST_TEST(holder.readline() == "started holder\n");
+  std::vector<std::unique_ptr<Client>> queued;
+  for (int i = 0; i < 2; ++i) {
+    queued.push_back(std::make_unique<Client>(server.server_address()));
+    queued.back()->send("q" + std::to_string(i) + "\n");
+  }
+  BOOST_TEST(eventually([&] { return server.busy_workers() == 1u; }));
+  std::vector<std::unique_ptr<Client>> extra;
+  for (int i = 0; i < 3; ++i) {
+    extra.push_back(std::make_unique<Client>(server.server_address()));
+    extra.back()->send("x\n");
+  }
+  BOOST_TEST(eventually([&] { return server.refused_count() == 3u; }), "refused " << server.refused_count());
+  gate.release();
+  BOOST_TEST(holder.readline() == "done holder\n");
+  for (int i = 0; i < 2; ++i) {
+    std::string name = "q" + std::to_string(i) + "\n";
+    BOOST_TEST(queued[i]->readline() == "started " + name);
+    BOOST_TEST(queued[i]->readline() == "done " + name);
+  }
 }

@@ -235,7 +235,8 @@ protected:
   std::size_t shutdown_active_connections() noexcept;
 
 private:
-  void handle_request_noblock();
+  bool handle_request_noblock();
+  void take_requests();
   void admit(Request& request);
   void finish_serving();
 

@@ -109,6 +109,9 @@ private:
   std::optional<std::chrono::steady_clock::time_point> transfer_deadline(std::uint64_t bytes) const;
   std::optional<std::chrono::steady_clock::time_point> next_deadline(
       const std::optional<std::chrono::steady_clock::time_point>& whole) const;
+  [[noreturn]] void throw_too_slow() const;
+  template <class Send>
+  std::size_t within_rate(const std::optional<std::chrono::steady_clock::time_point>& whole, Send send) const;
   void send_all(std::span<const std::string_view> pieces);
   std::uint64_t paced(std::uint64_t wanted) const;
 

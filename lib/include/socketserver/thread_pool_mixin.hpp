@@ -8,6 +8,7 @@
 
 #include "socketserver/datagram_server.hpp"
 #include "socketserver/detail/deadline.hpp"
+#include "socketserver/detail/fiber_loops.hpp"
 #include "socketserver/detail/idle_connections.hpp"
 #include "socketserver/detail/worker_pool.hpp"
 #include "socketserver/stream_server.hpp"
@@ -31,7 +32,13 @@ enum class OverflowPolicy {
 ///
 /// A connection is handed to a worker only once it has data to read: until then it waits
 /// on the request loop (like Apache's event MPM), and is closed if it stays silent past
-/// `request_timeout`. So idle clients cannot occupy the workers.
+/// `request_timeout`. Each handler then runs on a fiber (see AsyncMixIn): when it waits for
+/// I/O — the next line of a keep-alive client, a client that does not read — the fiber
+/// suspends on the request loop and the worker serves others; when the wait is over the
+/// fiber continues on the next free worker. So the workers bound the handlers running at
+/// once, not the connections open, and idle or slow clients cannot occupy them. A handler
+/// may thus continue on another thread after a read or write: `thread_local` state does
+/// not follow it.
 ///
 /// server_close() (and the destructor) closes the silent connections at once and drains
 /// the rest within `drain_timeout`: the workers go on with the queue until then; after it
@@ -43,7 +50,7 @@ public:
   /// Like the Server's constructors.
   template <class... Args>
   explicit ThreadPoolMixIn(Args&&... args)
-      : Server(std::forward<Args>(args)...), idle_(this->loop_context(), this->connection_context(), *this) {}
+      : Server(std::forward<Args>(args)...), idle_(this->loop_context(), this->loop_context(), *this) {}
 
   ~ThreadPoolMixIn() override { close_pool(); }
 
@@ -98,10 +105,9 @@ public:
   }
 
 protected:
-  /// Connections wait on the request loop until readable (unless #wait_for_data is off).
-  boost::asio::io_context& request_context() noexcept override {
-    return wait_for_data ? this->loop_context() : this->connection_context();
-  }
+  /// Connections belong to the request loop: they wait there until readable (unless
+  /// #wait_for_data is off), and so do their handlers' fibers.
+  boost::asio::io_context& request_context() noexcept override { return this->loop_context(); }
 
   /// Accepts while the queue has room (always, with OverflowPolicy::refuse) and the
   /// connection limit allows; at that limit the connection that has waited longest for
@@ -128,12 +134,21 @@ private:
   bool start_pool() {
     if (pool_.started()) return true;
     try {
-      pool_.start(workers, queue_size, [this](Request& r) { this->process_request_inline(r); },
-                  [this] { this->wake_loop(); });
+      pool_.start(workers, queue_size, [this](Request& r) { serve(r); }, [this] { this->wake_loop(); },
+                  this->loop_context(), detail::default_stack_size);
     } catch (const std::exception& e) {
       this->log_message(std::string("cannot start the worker threads: ") + e.what());
     }
     return pool_.started();
+  }
+
+  // On a fiber: a wait for I/O suspends it and frees the worker.
+  void serve(Request& request) {
+    if (request.connection) {
+      boost::system::error_code ignored;
+      request.connection->non_blocking(true, ignored);
+    }
+    this->process_request_inline(request);
   }
 
   void close_pool() {
