@@ -4,9 +4,13 @@
 #define BOOST_TEST_MODULE concurrency_pool
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <set>
+
+#include <boost/asio/ip/udp.hpp>
 #include <thread>
 
 #include "concurrency_support.hpp"
@@ -95,48 +99,6 @@ void burst_larger_than_the_queue(Transport transport) {
                                           << " ms, peak " << gauge->peak.load() << " handlers");
 }
 
-// Ten held requests, three workers: three run, and each release lets exactly one more in.
-// (A datagram's hold blocks its thread; a stream hold waits on rfile, which frees the
-// worker: see waiting_handlers_give_their_worker_back.)
-void never_more_than_n_handlers(Transport transport) {
-  constexpr int clients = 10;
-  constexpr int workers = 3;
-  PoolSettings settings;
-  settings.workers = workers;
-  TempDir dir;
-  SharedGauge gauge;
-  Pool pool = pool_server(transport, dir, gauge.get(), settings);
-  ServerThread running(*pool.server);
-  std::vector<std::unique_ptr<Peer>> peers;
-  std::vector<Peer*> waiting;
-  for (int i = 0; i < clients; ++i) {
-    peers.push_back(Peer::open(transport, pool.server->server_address(), dir, "h" + std::to_string(i)));
-    peers.back()->start_hold();
-    waiting.push_back(peers.back().get());
-  }
-  std::deque<Peer*> running_now;
-  auto release_oldest = [&] {
-    Peer* done = running_now.front();
-    running_now.pop_front();
-    done->release();
-    BOOST_TEST(done->wait_done() == "done " + done->name());
-    BOOST_TEST(done->finish());
-  };
-  while (!waiting.empty()) {
-    if (running_now.size() == std::size_t(workers)) release_oldest();
-    // Stream connections reach the queue when they become readable, in any order.
-    Peer* started = wait_any_started(waiting);
-    std::erase(waiting, started);
-    running_now.push_back(started);
-    BOOST_TEST(gauge->active.load() <= workers);
-    BOOST_TEST(pool.busy_workers() <= std::size_t(workers));
-  }
-  BOOST_TEST(gauge->held.load() == workers);
-  while (!running_now.empty()) release_oldest();
-  BOOST_TEST(gauge->peak.load() == workers);
-  BOOST_TEST(gauge->started.load() == clients);
-}
-
 // Ten stream handlers waiting for their client's next line, three workers: all ten start,
 // since a handler waiting on rfile suspends and frees its worker; none is busy meanwhile.
 void waiting_handlers_give_their_worker_back(Transport transport) {
@@ -194,61 +156,6 @@ void silent_connections_never_occupy_workers(Transport transport) {
   BOOST_TEST(gauge->started.load() == 1 + silent_count);
 }
 
-// One worker held, a queue of 2 filled: the next requests are refused and counted.
-void refuse_policy_counts_refusals(Transport transport) {
-  constexpr int refused = 3;
-  PoolSettings settings;
-  settings.workers = 1;
-  settings.queue_size = 2;
-  settings.overflow = OverflowPolicy::refuse;
-  TempDir dir;
-  SharedGauge gauge;
-  Pool pool = pool_server(transport, dir, gauge.get(), settings);
-  ServerThread running(*pool.server);
-  const Address address = pool.server->server_address();
-  auto holder = Peer::open(transport, address, dir, "holder");
-  holder->start_hold();
-  holder->wait_started();
-  std::vector<std::unique_ptr<Peer>> queued;
-  for (int i = 0; i < 2; ++i) {
-    queued.push_back(Peer::open(transport, address, dir, "q" + std::to_string(i)));
-    queued.back()->start_hold();
-  }
-  std::vector<std::unique_ptr<Peer>> extra;
-  for (int i = 0; i < refused; ++i) {
-    extra.push_back(Peer::open(transport, address, dir, "x" + std::to_string(i)));
-    // A silent connection is not queued work (it waits for its first bytes, bounded by
-    // max_connections): the request it sends meets the full queue and is refused.
-    extra.back()->start_hold();
-  }
-  BOOST_TEST(eventually([&] { return pool.refused_count() == std::uint64_t(refused); }),
-             "refused " << pool.refused_count());
-  if (!is_datagram(transport)) {
-    for (auto& peer : extra) {  // closed at once: end of stream, or a reset for unread data
-      bool closed = false;
-      try {
-        closed = peer->finish();
-      } catch (const std::exception&) {
-        closed = true;
-      }
-      BOOST_TEST(closed);
-    }
-  }
-  holder->release();
-  BOOST_TEST(holder->wait_done() == "done holder");
-  BOOST_TEST(holder->finish());
-  std::vector<Peer*> waiting{queued[0].get(), queued[1].get()};
-  while (!waiting.empty()) {  // one worker: they run one after the other
-    Peer* peer = wait_any_started(waiting);
-    std::erase(waiting, peer);
-    peer->release();
-    BOOST_TEST(peer->wait_done() == "done " + peer->name());
-    BOOST_TEST(peer->finish());
-  }
-  BOOST_TEST(gauge->started.load() == 3);
-  BOOST_TEST(pool.refused_count() == std::uint64_t(refused));
-}
-
 } // namespace
 
 BOOST_AUTO_TEST_CASE(burst_larger_than_the_queue_is_served_completely) {
@@ -256,21 +163,12 @@ BOOST_AUTO_TEST_CASE(burst_larger_than_the_queue_is_served_completely) {
     BOOST_TEST_CONTEXT(to_string(transport)) { burst_larger_than_the_queue(transport); }
 }
 
-BOOST_AUTO_TEST_CASE(never_more_than_workers_handlers_at_once) {
-  for (Transport transport : {Transport::udp, Transport::unix_datagram})
-    BOOST_TEST_CONTEXT(to_string(transport)) { never_more_than_n_handlers(transport); }
-}
 
 BOOST_AUTO_TEST_CASE(silent_connections_do_not_occupy_workers) {
   for (Transport transport : stream_transports)
     BOOST_TEST_CONTEXT(to_string(transport)) { silent_connections_never_occupy_workers(transport); }
 }
 
-BOOST_AUTO_TEST_CASE(overflow_refuse_counts_refusals) {
-  // Datagram holds block their worker's thread; streams: overflow_refuse_with_blocked_workers.
-  for (Transport transport : {Transport::udp, Transport::unix_datagram})
-    BOOST_TEST_CONTEXT(to_string(transport)) { refuse_policy_counts_refusals(transport); }
-}
 
 BOOST_AUTO_TEST_CASE(waiting_stream_handlers_give_their_worker_back) {
   for (Transport transport : stream_transports)
@@ -371,4 +269,118 @@ BOOST_AUTO_TEST_CASE(overflow_refuse_with_blocked_workers) {
     BOOST_TEST(queued[i]->readline() == "started " + name);
     BOOST_TEST(queued[i]->readline() == "done " + name);
   }
+}
+
+namespace {
+
+// Handlers that block their worker's thread until the test hands out a permit, counting
+// how many are inside at once.
+struct Turnstile {
+  std::mutex mutex;
+  std::condition_variable changed;
+  int permits = 0;
+  int inside = 0;
+  int peak = 0;
+};
+
+struct TurnstileHandler : StreamRequestHandler {
+  explicit TurnstileHandler(Turnstile* turnstile) : turnstile_(turnstile) {}
+  void handle() override {
+    std::string line = rfile.readline();
+    {
+      std::unique_lock lock(turnstile_->mutex);
+      turnstile_->peak = std::max(turnstile_->peak, ++turnstile_->inside);
+      turnstile_->changed.notify_all();
+      turnstile_->changed.wait_for(lock, io_timeout, [this] { return turnstile_->permits > 0; });
+      --turnstile_->permits;
+      --turnstile_->inside;
+      turnstile_->changed.notify_all();
+    }
+    wfile.write("done " + line);
+  }
+  Turnstile* turnstile_;
+};
+
+} // namespace
+
+// Ten requests whose handlers block their thread, three workers: three run, and each permit
+// lets exactly one more in.
+BOOST_AUTO_TEST_CASE(never_more_than_workers_handlers_at_once) {
+  constexpr int clients = 10;
+  constexpr int workers = 3;
+  Turnstile turnstile;
+  ThreadPoolTCPServer server(Address::inet("127.0.0.1", 0), handler<TurnstileHandler>(&turnstile), false);
+  server.workers = workers;
+  server.request_timeout = io_timeout;
+  server.bind_and_activate();
+  ServerThread running(server);
+  std::vector<std::unique_ptr<Client>> peers;
+  for (int i = 0; i < clients; ++i) {
+    peers.push_back(std::make_unique<Client>(server.server_address()));
+    peers.back()->send("c" + std::to_string(i) + "\n");
+  }
+  auto inside_is = [&](int expected) {
+    std::unique_lock lock(turnstile.mutex);
+    return turnstile.changed.wait_for(lock, io_timeout, [&] { return turnstile.inside == expected; });
+  };
+  for (int done = 0; done < clients; ++done) {
+    int expected = std::min(workers, clients - done);
+    BOOST_TEST(inside_is(expected), "handlers inside: expected " << expected);
+    BOOST_TEST(server.busy_workers() <= std::size_t(workers));
+    std::lock_guard lock(turnstile.mutex);
+    ++turnstile.permits;
+    turnstile.changed.notify_all();
+  }
+  for (auto& peer : peers) BOOST_TEST(peer->readline().starts_with("done c"));
+  BOOST_TEST(turnstile.peak == workers);
+}
+
+namespace {
+
+struct BlockingDatagramHandler : DatagramRequestHandler {
+  explicit BlockingDatagramHandler(Gate* gate) : gate_(gate) {}
+  void handle() override {
+    std::unique_lock lock(gate_->mutex);
+    if (!gate_->opened.wait_for(lock, io_timeout, [this] { return gate_->open; })) return;
+    lock.unlock();
+    wfile.write("done " + request().packet);
+  }
+  Gate* gate_;
+};
+
+} // namespace
+
+// Datagrams: one worker blocked, a queue of 2 filled, the next 3 refused and counted; the
+// queued ones are served once the worker is free.
+BOOST_AUTO_TEST_CASE(overflow_refuse_counts_refused_datagrams) {
+  namespace ip = boost::asio::ip;
+  Gate gate;
+  ThreadPoolUDPServer server(Address::inet("127.0.0.1", 0), handler<BlockingDatagramHandler>(&gate), false);
+  server.workers = 1;
+  server.queue_size = 2;
+  server.overflow = OverflowPolicy::refuse;
+  server.bind_and_activate();
+  ServerThread running(server);
+  boost::asio::io_context context;
+  ip::udp::socket client(context, ip::udp::endpoint(ip::address_v4::loopback(), 0));
+  ip::udp::endpoint target(ip::make_address("127.0.0.1"), server.server_address().port());
+  client.send_to(boost::asio::buffer(std::string("holder")), target);
+  BOOST_TEST(eventually([&] { return server.busy_workers() == 1u; }));
+  for (std::string name : {"q0", "q1", "x0", "x1", "x2"}) client.send_to(boost::asio::buffer(name), target);
+  BOOST_TEST(eventually([&] { return server.refused_count() == 3u; }), "refused " << server.refused_count());
+  gate.release();
+  std::set<std::string> replies;
+  for (int i = 0; i < 3; ++i) {
+    char reply[64];
+    ip::udp::endpoint from;
+    std::size_t size = 0;
+    client.non_blocking(true);
+    BOOST_TEST(eventually([&] {
+      boost::system::error_code error;
+      size = client.receive_from(boost::asio::buffer(reply), from, 0, error);
+      return !error;
+    }));
+    replies.insert(std::string(reply, size));
+  }
+  BOOST_TEST((replies == std::set<std::string>{"done holder", "done q0", "done q1"}));
 }
