@@ -48,11 +48,11 @@ Clock::time_point deadline_after(Seconds timeout) {
   return Clock::now() + std::chrono::duration_cast<Clock::duration>(timeout);
 }
 
-// A held datagram handler's wait for its client's "go" on @p fd, until @p deadline. It
-// looks without blocking and pauses with socketserver::sleep_for() in between: in async
-// mode every datagram is served on loop 0, and a handler blocked in poll() would hold
-// that loop, and so every other datagram, until its go.
-bool go_before(int fd, Clock::time_point deadline) {
+// A held async datagram handler's wait for its client's "go" on @p fd, until @p deadline.
+// It looks without blocking and pauses with socketserver::sleep_for() in between: in async
+// mode every datagram is served on loop 0, and a handler blocked in poll() would hold that
+// loop, and so every other datagram, until its go.
+bool go_before_yielding(int fd, Clock::time_point deadline) {
   for (;;) {
     if (readable_before(fd, Clock::now())) return true;
     if (Clock::now() >= deadline) return false;
@@ -113,7 +113,7 @@ private:
 
 class ScriptedDatagram : public DatagramRequestHandler {
 public:
-  explicit ScriptedDatagram(Gauge* gauge) : gauge_(gauge) {}
+  ScriptedDatagram(Gauge* gauge, bool yield_while_held) : gauge_(gauge), yield_while_held_(yield_while_held) {}
 
   void handle() override {
     GaugeScope scope(*gauge_);
@@ -126,7 +126,8 @@ public:
   }
 
 private:
-  // Tells the client where to send "go" (a UDP socket of this handler's own), then waits.
+  // Tells the client where to send "go" (a UDP socket of this handler's own), then waits:
+  // blocking its thread (what the pool suite counts on), or, in async mode, yielding.
   void hold(const std::string& name) {
     ++gauge_->held;
     asio::io_context context;
@@ -134,12 +135,15 @@ private:
     std::string started = "started " + name + " " + std::to_string(::getpid()) + " " +
                           std::to_string(side.local_endpoint().port());
     socket().send_to(asio::buffer(started), request().datagram_sender);
-    bool go = go_before(side.native_handle(), deadline_after(test_support::io_timeout));
+    auto deadline = deadline_after(test_support::io_timeout);
+    bool go = yield_while_held_ ? go_before_yielding(side.native_handle(), deadline)
+                                : readable_before(side.native_handle(), deadline);
     --gauge_->held;
     wfile.write((go ? "done " : "no-go ") + name);
   }
 
   Gauge* gauge_;
+  bool yield_while_held_;
 };
 
 // ------------------------------------------------------------------------------------------
@@ -274,8 +278,8 @@ SharedGauge::~SharedGauge() {
   ::munmap(gauge_, sizeof(Gauge));
 }
 
-HandlerFactory scripted_handler(Transport transport, Gauge* gauge) {
-  if (is_datagram(transport)) return handler<ScriptedDatagram>(gauge);
+HandlerFactory scripted_handler(Transport transport, Gauge* gauge, bool yield_while_held) {
+  if (is_datagram(transport)) return handler<ScriptedDatagram>(gauge, yield_while_held);
   return handler<ScriptedStream>(gauge);
 }
 
@@ -290,7 +294,7 @@ ServerConfig config_for(const ModeCase& mode, Transport transport, const TempDir
 }
 
 std::unique_ptr<BaseServer> make_scripted_server(const ServerConfig& config, Transport transport, Gauge* gauge) {
-  return make_server(config, scripted_handler(transport, gauge));
+  return make_server(config, scripted_handler(transport, gauge, config.mode == Mode::async));
 }
 
 std::unique_ptr<Peer> Peer::open(Transport transport, const Address& server, const TempDir& dir,

@@ -88,14 +88,16 @@ private:
 ///   `throw`      -> the handler throws
 ///   `abort`      -> the handler calls std::abort() (no core file)
 ///   anything     -> `ok ` + the same text
-/// A stream handler serves lines until end of stream.
-socketserver::HandlerFactory scripted_handler(Transport transport, Gauge* gauge);
+/// A stream handler serves lines until end of stream. A held datagram handler blocks its
+/// thread until `go`, unless @p yield_while_held: then it waits in socketserver::sleep_for()
+/// steps (async mode, where a blocked thread would hold every datagram of loop 0).
+socketserver::HandlerFactory scripted_handler(Transport transport, Gauge* gauge, bool yield_while_held = false);
 
 /// A server config for @p mode (with its async threads) and @p transport (a socket file in
 /// @p dir for Unix transports), with a 10 s request_timeout so nothing can hang for ever.
 socketserver::ServerConfig config_for(const ModeCase& mode, Transport transport, const TempDir& dir);
 
-/// make_server() with the scripted handler.
+/// make_server() with the scripted handler (yielding while held in async mode).
 std::unique_ptr<socketserver::BaseServer> make_scripted_server(const socketserver::ServerConfig& config,
                                                                Transport transport, Gauge* gauge);
 
