@@ -64,7 +64,7 @@ void Fiber::resume() {
   sanitizer_after_switch(loop_stack_);
   running_fiber = previous;
   if (!self_) {
-    sanitizer_end_fiber(fiber_stack_);
+    sanitizer_fiber_ended(loop_stack_, fiber_stack_);
     loop_.finished(*this);
   } else if (has_pending_) {
     has_pending_ = false;

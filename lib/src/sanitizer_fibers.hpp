@@ -51,7 +51,21 @@ inline void sanitizer_before_switch([[maybe_unused]] SanitizerStack& from, [[may
   __sanitizer_start_switch_fiber(leaving_for_good ? nullptr : &from.fake_stack, to.bottom, to.size);
 #endif
 #if defined(__SANITIZE_THREAD__)
-  __tsan_switch_to_fiber(to.tsan_fiber, 0);
+  // A fiber's last switch is left unannounced: TSan keeps a shadow call stack per flow,
+  // and the frames that end the fiber after this point (its function's return, Boost's
+  // exit path) would be popped off the loop's. sanitizer_fiber_ended() switches instead,
+  // on the loop side, once the fiber is gone.
+  if (!leaving_for_good) __tsan_switch_to_fiber(to.tsan_fiber, 0);
+#endif
+}
+
+/// Call on the loop side right after a fiber's last switch arrived there: @p loop is the
+/// loop side's stack, @p fiber the ended fiber's, whose sanitizer state is released.
+inline void sanitizer_fiber_ended([[maybe_unused]] const SanitizerStack& loop, [[maybe_unused]] SanitizerStack& fiber) {
+#if defined(__SANITIZE_THREAD__)
+  __tsan_switch_to_fiber(loop.tsan_fiber, 0);
+  if (fiber.tsan_fiber) __tsan_destroy_fiber(fiber.tsan_fiber);
+  fiber.tsan_fiber = nullptr;
 #endif
 }
 
@@ -66,14 +80,6 @@ inline void sanitizer_after_switch([[maybe_unused]] SanitizerStack& here, [[mayb
     came_from->bottom = bottom;
     came_from->size = size;
   }
-#endif
-}
-
-/// Releases what the sanitizers kept for a finished fiber.
-inline void sanitizer_end_fiber([[maybe_unused]] SanitizerStack& fiber) {
-#if defined(__SANITIZE_THREAD__)
-  if (fiber.tsan_fiber) __tsan_destroy_fiber(fiber.tsan_fiber);
-  fiber.tsan_fiber = nullptr;
 #endif
 }
 
