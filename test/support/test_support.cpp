@@ -55,7 +55,10 @@ Client::Client(const Address& address, Seconds timeout) : socket_(context_) {
   if (error == asio::error::in_progress || error == asio::error::would_block) {
     pollfd entry{socket_.native_handle(), POLLOUT, 0};
     auto deadline = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
-    if (::poll(&entry, 1, poll_ms(deadline)) != 1) throw std::runtime_error("connect timed out");
+    int ready;
+    while ((ready = ::poll(&entry, 1, poll_ms(deadline))) < 0 && errno == EINTR) {
+    }
+    if (ready != 1) throw std::runtime_error("connect timed out");
     int so_error = 0;
     socklen_t length = sizeof so_error;
     ::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_ERROR, &so_error, &length);
@@ -125,7 +128,12 @@ std::string datagram_exchange(const Address& server, std::string_view data, Seco
   socket.send_to(asio::buffer(data.data(), data.size()), destination);
   pollfd entry{socket.native_handle(), POLLIN, 0};
   auto deadline = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
-  if (::poll(&entry, 1, poll_ms(deadline)) != 1) {
+  int ready;
+  // A signal (SIGCHLD of a forking server's child, which Boost.Test catches) interrupts
+  // poll(): wait again for what is left of the deadline.
+  while ((ready = ::poll(&entry, 1, poll_ms(deadline))) < 0 && errno == EINTR) {
+  }
+  if (ready != 1) {
     if (!unix_client_path.empty()) ::unlink(unix_client_path.c_str());
     throw std::runtime_error("no datagram reply within the timeout");
   }
