@@ -277,12 +277,17 @@ BOOST_AUTO_TEST_CASE(out_of_threads_refuses_requests_and_sigterm_still_completes
     clients.back()->send_all("x");
   }
   BOOST_TEST(test_support::eventually([&] { return thread_count(server.pid()) >= 30; }, 10s));
+  // Until the server has tried to start a thread for every connection: closed before it
+  // accepted them, the rest would come and go without ever meeting the limit.
+  std::string log;  // stderr_text() hands out what arrived since the last call
+  BOOST_TEST(test_support::eventually(
+      [&] { return (log += server.stderr_text()).find("cannot start a thread") != std::string::npos; }, 20s));
   clients.clear();
   BOOST_TEST(test_support::eventually([&] { return echoes(server.address()); }, 20s));
   auto start = Clock::now();
   auto status = server.stop(SIGTERM, 15s);
   BOOST_TEST((status && *status == 0));
   BOOST_TEST(seconds_since(start) < 6.0);
-  std::string log = server.stderr_text();
+  log += server.stderr_text();
   BOOST_TEST(log.find("cannot start a thread") != std::string::npos, log.substr(0, 2000));
 }
