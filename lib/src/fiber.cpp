@@ -10,12 +10,6 @@ namespace {
 
 thread_local Fiber* running_fiber = nullptr;
 
-template <class Socket>
-void cancel_waits(void* socket) {
-  boost::system::error_code ignored;
-  static_cast<Socket*>(socket)->cancel(ignored);
-}
-
 boost::asio::socket_base::wait_type wait_type(Readiness readiness) {
   return readiness == Readiness::readable ? boost::asio::socket_base::wait_read : boost::asio::socket_base::wait_write;
 }
@@ -26,7 +20,7 @@ boost::asio::socket_base::wait_type wait_type(Readiness readiness) {
 
 } // namespace
 
-Fiber::Fiber(FiberLoop& loop) : loop_(loop), timer_(loop.reactor()) {}
+Fiber::Fiber(FiberLoop& loop) : loop_(loop), timer_(loop.reactor()) { watch_.fiber = this; }
 
 Fiber::~Fiber() = default;
 
@@ -35,6 +29,7 @@ Fiber* Fiber::current() noexcept { return running_fiber; }
 void Fiber::start(Request& request, const Body& body) {
   cut_ = loop_.was_cut();
   has_pending_ = false;
+  watch_.fd = -1;  // a new connection, even if the descriptor's number is the last one's
   boost::context::stack_context stack = loop_.stacks().allocate();
   fiber_stack_ = sanitizer_new_fiber(static_cast<char*>(stack.sp) - stack.size, stack.size);
   auto run = [this, &body, request = std::move(request)](boost::context::fiber&& loop_side) mutable {
@@ -79,34 +74,28 @@ void Fiber::suspend() {
 }
 
 void Fiber::wait(StreamSocket& socket, Readiness readiness, const Deadline& deadline) {
-  wait_for(socket, readiness, deadline);
+  Pending pending;
+  pending.connection = socket.native_handle();
+  pending.readiness = readiness;
+  pending.deadline = deadline;
+  end_socket_wait(suspend_for(pending));
 }
 
 void Fiber::wait(DatagramSocket& socket, Readiness readiness, const Deadline& deadline) {
-  wait_for(socket, readiness, deadline);
-}
-
-template <class Socket>
-void Fiber::wait_for(Socket& socket, Readiness readiness, const Deadline& deadline) {
   Pending pending;
-  pending.socket = &socket;
-  pending.start = &start_socket_wait<Socket>;
-  pending.cancel = &cancel_waits<Socket>;
+  pending.datagram = &socket;
   pending.readiness = readiness;
   pending.deadline = deadline;
-  switch (suspend_for(pending)) {
+  end_socket_wait(suspend_for(pending));
+}
+
+void Fiber::end_socket_wait(Wake why) {
+  switch (why) {
   case Wake::ready: return;
   case Wake::timeout: throw boost::system::system_error(boost::asio::error::timed_out, "socket operation timed out");
   case Wake::cut: break;
   }
   throw_stopping();
-}
-
-template <class Socket>
-void Fiber::start_socket_wait(void* socket, Fiber& fiber, Readiness readiness, std::uint64_t serial) {
-  static_cast<Socket*>(socket)->async_wait(wait_type(readiness), [&fiber, serial](const boost::system::error_code&) {
-    fiber.on_ready(serial);  // errors: the next I/O call reports them
-  });
 }
 
 void Fiber::sleep_until(Clock::time_point until) {
@@ -126,8 +115,18 @@ Fiber::Wake Fiber::suspend_for(const Pending& pending) {
 void Fiber::start_wait() {
   std::uint64_t serial = ++serial_;
   waiting_ = true;
-  if (!pending_.socket && cut_) return wake(Wake::cut);  // a sleep after the cut
-  if (pending_.socket) pending_.start(pending_.socket, *this, pending_.readiness, serial);
+  if (!waits_on_socket() && cut_) return wake(Wake::cut);  // a sleep after the cut
+  if (pending_.connection >= 0) {
+    try {
+      loop_.poller().wait(watch_, pending_.connection, pending_.readiness, serial);
+    } catch (...) {  // the poller cannot take it (out of memory): the next I/O call tries again
+      return wake(Wake::ready);
+    }
+  } else if (pending_.datagram) {
+    pending_.datagram->async_wait(wait_type(pending_.readiness), [this, serial](const boost::system::error_code&) {
+      on_ready(serial);  // errors: the next I/O call reports them
+    });
+  }
   if (pending_.deadline) arm_timer(*pending_.deadline);
 }
 
@@ -144,7 +143,7 @@ void Fiber::wake(Wake why) {
 
 void Fiber::cut() noexcept {
   cut_ = true;
-  if (waiting_ && !pending_.socket) wake(Wake::cut);
+  if (waiting_ && !waits_on_socket()) wake(Wake::cut);
 }
 
 void Fiber::arm_timer(Clock::time_point at) {
@@ -162,8 +161,13 @@ void Fiber::on_timer() {
   timer_armed_ = false;
   if (!waiting_ || !pending_.deadline) return;
   if (Clock::now() < *pending_.deadline) return arm_timer(*pending_.deadline);
-  if (pending_.socket) {
-    pending_.cancel(pending_.socket);
+  if (waits_on_socket()) {
+    if (pending_.connection >= 0) {
+      loop_.poller().cancel(watch_);
+    } else {
+      boost::system::error_code ignored;
+      pending_.datagram->cancel(ignored);
+    }
     return wake(Wake::timeout);
   }
   wake(Wake::ready);  // a sleep that is over

@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/context/fiber.hpp>
 
+#include "readiness_poller.hpp"
 #include "sanitizer_fibers.hpp"
 #include "socketserver/detail/deadline.hpp"
 #include "socketserver/request.hpp"
@@ -71,27 +72,26 @@ public:
 
   /// Starts the wait the fiber described before it suspended.
   void start_wait();
+  /// The wait numbered @p serial is over, if it is still the current one.
+  void on_ready(std::uint64_t serial);
   /// A fiber in sleep_until() wakes at once and throws (the server is cutting its
   /// requests); later sleeps throw at once too.
   void cut() noexcept;
 
 private:
   enum class Wake { ready, timeout, cut };
-  // What the fiber waits for: a socket (through a function that knows its type) or time.
+  // What the fiber waits for: a connection (through the loop's poller), a datagram socket
+  // (through Asio), or only time.
   struct Pending {
-    void* socket = nullptr;
-    void (*start)(void* socket, Fiber& fiber, Readiness readiness, std::uint64_t serial) = nullptr;
-    void (*cancel)(void* socket) = nullptr;
+    int connection = -1;
+    DatagramSocket* datagram = nullptr;
     Readiness readiness = Readiness::readable;
     Deadline deadline;
   };
 
-  template <class Socket>
-  void wait_for(Socket& socket, Readiness readiness, const Deadline& deadline);
-  template <class Socket>
-  static void start_socket_wait(void* socket, Fiber& fiber, Readiness readiness, std::uint64_t serial);
+  void end_socket_wait(Wake why);
   Wake suspend_for(const Pending& pending);
-  void on_ready(std::uint64_t serial);
+  bool waits_on_socket() const noexcept { return pending_.connection >= 0 || pending_.datagram; }
   void arm_timer(Clock::time_point at);
   void on_timer();
   void wake(Wake why);
@@ -110,6 +110,7 @@ private:
   bool waiting_ = false;
   Wake wake_ = Wake::ready;
   std::atomic<bool> cut_{false};
+  ReadinessPoller::Watch watch_;  // the connection's registration with the loop's poller
 
   // One timer per fiber, armed lazily: deadlines only move later while a connection is
   // busy, so the timer is left to fire at the earlier one and then re-armed to the current

@@ -13,7 +13,8 @@ constexpr std::size_t cached_stacks = 1024;
 
 FiberLoop::FiberLoop(boost::asio::io_context& reactor, std::size_t stack_size, std::function<void()> on_finished,
                      FiberHandoff* handoff)
-    : reactor_(reactor), stacks_(stack_size, cached_stacks), on_finished_(std::move(on_finished)), handoff_(handoff) {}
+    : reactor_(reactor), stacks_(stack_size, cached_stacks), on_finished_(std::move(on_finished)), handoff_(handoff),
+      poller_(reactor) {}
 
 FiberLoop::~FiberLoop() = default;
 

@@ -12,6 +12,7 @@
 
 #include "fiber.hpp"
 #include "fiber_stacks.hpp"
+#include "readiness_poller.hpp"
 
 namespace socketserver::detail {
 
@@ -41,6 +42,8 @@ public:
   boost::asio::io_context& reactor() noexcept { return reactor_; }
   /// The stacks the fibers run on.
   FiberStacks& stacks() noexcept { return stacks_; }
+  /// Readiness of the fibers' connections (reactor thread only).
+  ReadinessPoller& poller() noexcept { return poller_; }
 
   /// Runs @p body on @p request (moved from) in a new fiber, at once, until it first
   /// suspends. Throws std::bad_alloc, leaving @p request alone, when no stack can be had.
@@ -65,6 +68,7 @@ private:
   FiberStacks stacks_;
   std::function<void()> on_finished_;
   FiberHandoff* handoff_;
+  ReadinessPoller poller_;                      // outlives the fibers, whose watches it points to
   std::mutex mutex_;                            // the two lists (pool workers share them)
   std::vector<std::unique_ptr<Fiber>> fibers_;  // every Fiber made; never freed while the loop lives
   std::vector<Fiber*> idle_;                    // those free for the next request

@@ -33,11 +33,16 @@ std::size_t SocketReader::fill(char* data, std::size_t size) {
   // timeout, which later reads of the same operation no longer have.
   bool may_block = first_fill_ || !timeout;
   first_fill_ = false;
-  return detail::read_some(*socket_, boost::asio::buffer(data, size), deadline_, may_block);
+  std::size_t count = detail::read_some(*socket_, boost::asio::buffer(data, size), deadline_, may_block);
+  filled_ = count == size;
+  return count;
 }
 
+// A read that filled its buffer most likely left bytes behind (a bulk transfer): then the
+// next one tries at once, and waits only if it finds nothing, holding its buffer meanwhile.
 void SocketReader::wait_for_bytes() {
-  if (socket_->non_blocking()) detail::wait_until_ready(*socket_, detail::Readiness::readable, deadline_);
+  if (socket_->non_blocking() && !filled_)
+    detail::wait_until_ready(*socket_, detail::Readiness::readable, deadline_);
 }
 
 std::uint64_t SocketReader::read_to_file(int file_descriptor, std::uint64_t count) {

@@ -29,6 +29,7 @@ public:
   void attach(StreamSocket& socket) {
     socket_ = &socket;
     kernel_timeout_.reset();
+    filled_ = false;
   }
 
   /// Time limit of each read call; none waits for ever.
@@ -61,6 +62,7 @@ private:
   std::optional<std::chrono::steady_clock::time_point> deadline_;
   std::optional<Seconds> kernel_timeout_;  // what SO_RCVTIMEO holds
   bool first_fill_ = true;                 // of the current operation
+  bool filled_ = false;                    // the last read filled its buffer: more may be there
 };
 
 /// Writes a connection completely (like `sendall`), optionally buffered.
