@@ -23,6 +23,7 @@ MODES = {
     "sync": ["--mode", "sync"],
     "threading": ["--mode", "threading"],
     "pool": ["--mode", "pool", "--workers", str(run.POOL_WORKERS)],
+    "async": ["--mode", "async", "--threads", "1"],
 }
 WORKLOADS = ["pp16", "pp64", "conn8"]
 
@@ -33,8 +34,13 @@ def measure(build, mode, workload, loadgen, args, logdir):
         argv += args.after_flags
     server = run.Server(argv, 0, logdir)
     try:
-        _key, _title, load, metric, _unit = next(w for w in run.TCP_WORKLOADS if w[0] == workload)
-        data, _cmd = run.run_loadgen(loadgen, load, server.port, 1, args.duration, args.warmup)
+        _key, _title, load, metric, _unit = next(w for w in run.TCP_WORKLOADS + run.MANY_WORKLOADS
+                                                  if w[0] == workload)
+        if workload in run.MANY_CONNECTIONS:  # as the full run measures them
+            data, _cmd = run.run_loadgen(loadgen, load, server, 1, run.MANY_DURATION, run.MANY_WARMUP,
+                                         io_timeout=run.MANY_IO_TIMEOUT)
+        else:
+            data, _cmd = run.run_loadgen(loadgen, load, server, 1, args.duration, args.warmup)
         return data.get(metric, 0), data.get("errors", 0)
     finally:
         server.stop()
