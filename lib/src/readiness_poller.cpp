@@ -77,25 +77,34 @@ void ReadinessPoller::add(Watch& watch, int fd) {
 }
 
 void ReadinessPoller::arm() {
+  if (draining_) return;  // the drain re-arms when the set is empty
   armed_ = true;
   std::uint64_t serial = ++arms_;
   set_.async_wait(boost::asio::posix::descriptor_base::wait_read, [this, serial](const boost::system::error_code& error) {
     if (error == boost::asio::error::operation_aborted) return;  // cancelled, or the loop is ending
     if (serial == arms_) armed_ = false;  // else it completed just before a cancel: a newer wait is on
-    on_events();
-    if (waiting_ > 0 && !armed_) arm();
+    drain();
   });
 }
 
-void ReadinessPoller::on_events() {
+// One batch of events at a time: while sockets keep becoming ready, what else the reactor
+// has queued (timers, fibers whose wait found an edge already) runs between batches
+// instead of waiting until the set is empty.
+void ReadinessPoller::drain() {
   constexpr int batch = 128;
   epoll_event events[batch];
-  for (;;) {
-    int count = ::epoll_wait(set_.native_handle(), events, batch, 0);
-    if (count < 0 && errno == EINTR) continue;
-    for (int i = 0; i < count; ++i) deliver(events[i]);
-    if (count < batch) return;  // the set is drained: its next event makes it readable again
+  int count;
+  do {
+    count = ::epoll_wait(set_.native_handle(), events, batch, 0);
+  } while (count < 0 && errno == EINTR);
+  draining_ = true;
+  for (int i = 0; i < count; ++i) deliver(events[i]);
+  if (count == batch) {  // perhaps more: after the reactor's other work
+    boost::asio::post(reactor_, [this] { drain(); });
+    return;
   }
+  draining_ = false;
+  if (waiting_ > 0 && !armed_) arm();
 }
 
 void ReadinessPoller::deliver(const epoll_event& event) {

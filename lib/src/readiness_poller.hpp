@@ -63,7 +63,7 @@ public:
 private:
   void add(Watch& watch, int fd);
   void arm();
-  void on_events();
+  void drain();
   void deliver(const epoll_event& event);
   void end_wait(Watch& watch);
   static bool take_readiness(Watch& watch, Readiness readiness) noexcept;
@@ -75,6 +75,7 @@ private:
   std::size_t waiting_ = 0;                    // watches with a wait
   bool armed_ = false;                         // set_ has a wait on the reactor
   std::uint64_t arms_ = 0;                     // numbers set_'s waits
+  bool draining_ = false;                      // a drain is under way or posted: it re-arms
 };
 
 } // namespace socketserver::detail
