@@ -75,7 +75,13 @@ int main(int argc, char* argv[]) {
   std::shared_ptr<OperatorConsole> console;
   if (options.values["interactive"].as<bool>()) {
     // The prompt blocks its thread on the terminal: in async mode that would stall every
-    // other connection of the loop, so the combination is refused.
+    // other connection of the loop, so the combination is refused. Without --mode the
+    // server is the tutorial's sync one: one client at a time, the operator answering it.
+    if (options.values["mode"].defaulted()) {
+      options.config.mode = Mode::sync;
+      if (!options.values.count("max-connections"))
+        options.config.max_connections = ServerCommandLine::default_max_connections;
+    }
     if (options.config.mode == Mode::async)
       example::usage_error("uppercase_server", "--interactive blocks on the terminal: use it with --mode sync, threading, forking or pool, not async");
     console = std::make_shared<OperatorConsole>();

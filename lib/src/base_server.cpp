@@ -5,7 +5,6 @@
 #include <string>
 
 #include "active_connections.hpp"
-#include "multiplexed_connections.hpp"
 #include "request_loop.hpp"
 #include "socketserver/message_request_handler.hpp"
 
@@ -37,8 +36,7 @@ BaseServer::BaseServer(Address address, HandlerFactory factory)
           loop_context_, [this](auto done) { async_wait_for_request(std::move(done)); })),
       server_address_(std::move(address)),
       factory_(std::move(factory)),
-      active_connections_(std::make_unique<detail::ActiveConnections>()),
-      multiplexed_(std::make_unique<detail::MultiplexedConnections>(loop_context_, *this, *active_connections_)) {
+      active_connections_(std::make_unique<detail::ActiveConnections>()) {
   ignore_sigpipe();
   // Asio makes a context's reactor (an epoll and an eventfd descriptor) when its first
   // socket is made. Make it now, so that running out of descriptors later under load
@@ -54,7 +52,6 @@ void BaseServer::serve_forever(Seconds poll_interval) {
     serving_ = true;
     serving_thread_ = std::this_thread::get_id();
   }
-  in_serve_forever_ = true;
   // The poll deadline moves only once it has passed: re-arming the loop's timer after
   // every request would cost a timer update per request.
   auto next_service = detail::time_after(poll_interval);
@@ -74,7 +71,6 @@ void BaseServer::serve_forever(Seconds poll_interval) {
 }
 
 void BaseServer::finish_serving() {
-  in_serve_forever_ = false;
   std::lock_guard lock(serving_mutex_);
   shutdown_requested_ = false;
   serving_ = false;
@@ -156,12 +152,7 @@ std::size_t BaseServer::cut_requests() noexcept { return shutdown_active_connect
 
 void BaseServer::pause_accepting(Seconds pause) { loop_->pause_accepting(pause); }
 
-void BaseServer::server_close() {
-  if (!serving_.load() && multiplexed_->size() > 0) {
-    multiplexed_->drain(detail::deadline_after(drain_timeout));
-  }
-  loop_->cancel();
-}
+void BaseServer::server_close() { loop_->cancel(); }
 
 bool BaseServer::verify_request(const Request& request) {
   if (allowed_networks.allows(request.client_address)) return true;
@@ -169,13 +160,7 @@ bool BaseServer::verify_request(const Request& request) {
   return false;
 }
 
-void BaseServer::process_request(Request request) {
-  // Only here, in serve_forever(), may finish_request() hand a connection to the loop: a
-  // mix-in's thread, worker or child serves the whole connection.
-  multiplexing_ = in_serve_forever_;
-  process_request_inline(request);
-  multiplexing_ = false;
-}
+void BaseServer::process_request(Request request) { process_request_inline(request); }
 
 void BaseServer::bind_and_activate() {
   try {
@@ -190,16 +175,7 @@ void BaseServer::bind_and_activate() {
 void BaseServer::after_fork_in_child() {}
 
 void BaseServer::finish_request(Request& request) {
-  std::unique_ptr<BaseRequestHandler> handler = factory_();
-  if (multiplexing_ && request.is_stream()) {
-    if (auto* by_message = dynamic_cast<MessageRequestHandler*>(handler.get())) {
-      handler.release();
-      multiplexed_->adopt(std::move(request), std::unique_ptr<MessageRequestHandler>(by_message));
-      request.connection.reset();
-      return;
-    }
-  }
-  handler->run(request, *this);
+  factory_()->run(request, *this);
 }
 
 void BaseServer::shutdown_request(Request& request) { close_request(request); }

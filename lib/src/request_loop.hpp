@@ -16,8 +16,8 @@ namespace socketserver::detail {
 /// The wait of a server's request loop: for the listening socket to have a request, for
 /// a wake-up (a stop request, room in a mix-in's queue, a child's exit), or for a
 /// deadline, whichever comes first. It runs the loop's io_context meanwhile, so whatever
-/// else waits on that context (connections served message by message, silent
-/// connections of the pool) is served too.
+/// else waits on that context (the connections of pool and forking mode that have not
+/// sent their first bytes, the pool's handlers waiting for I/O) is served too.
 ///
 /// Waits already started outlive a call that returns for another reason: the next call
 /// goes on with them instead of starting them again.

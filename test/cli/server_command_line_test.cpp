@@ -48,7 +48,7 @@ BOOST_AUTO_TEST_CASE(defaults) {
   ServerOptions options = accepted({});
   const ServerConfig& config = options.config;
   BOOST_TEST(config.address == Address::inet("127.0.0.1", default_port));
-  BOOST_TEST(to_string(config.mode) == "sync");
+  BOOST_TEST(to_string(config.mode) == "async");  // every handler, many connections per thread
   BOOST_TEST(!config.datagram);
   BOOST_TEST(config.workers == 0u);  // make_server() picks cores, at least 4
   BOOST_TEST(config.max_children == 40u);
@@ -56,8 +56,9 @@ BOOST_AUTO_TEST_CASE(defaults) {
   BOOST_TEST(config.request_timeout->count() == ServerCommandLine::default_timeout_seconds);
   BOOST_TEST(config.backlog == int(boost::asio::socket_base::max_listen_connections));
   BOOST_TEST(!options.verbose);
-  BOOST_TEST(config.max_connections == ServerCommandLine::default_max_connections);
-  BOOST_TEST(config.max_connections == 256u);
+  BOOST_TEST(config.max_connections == ServerCommandLine::default_async_max_connections);
+  BOOST_TEST(accepted({"--mode", "sync"}).config.max_connections == ServerCommandLine::default_max_connections);
+  BOOST_TEST(accepted({"--mode", "sync"}).config.max_connections == 256u);
   BOOST_TEST(config.reply_rate_limit == 0.0);  // a stream-only program has no --reply-rate
   BOOST_TEST(accepted({}, true).config.reply_rate_limit == 100.0);  // on by default with --udp offered
 }

@@ -1,8 +1,10 @@
-// MessageRequestHandler: a sync server's serve_forever() serves such connections message
-// by message, interleaved on its one thread; everywhere else the handler serves its whole
-// connection.
+// MessageRequestHandler: handle() serves the connection message by message, in every mode.
+// One thread serving many such connections in turn is async mode with one loop thread;
+// a sync server serves one connection at a time, to its end, as Python's does.
 #define BOOST_TEST_MODULE message_handler
 #include <boost/test/unit_test.hpp>
+
+#include <poll.h>
 
 #include <atomic>
 #include <future>
@@ -51,6 +53,21 @@ private:
 
 Address loopback() { return Address::parse("127.0.0.1:0"); }
 
+// Async with one loop thread: every connection on the serving thread.
+template <class Server = AsyncTCPServer>
+struct OneThread : Server {
+  template <class... Args>
+  explicit OneThread(Args&&... args) : Server(std::forward<Args>(args)...) {
+    this->threads = 1;
+  }
+};
+
+// True when @p client has bytes (or end of stream) to read within @p limit.
+bool readable_within(Client& client, Seconds limit) {
+  pollfd entry{client.socket().native_handle(), POLLIN, 0};
+  return ::poll(&entry, 1, static_cast<int>(limit.count() * 1000)) > 0;
+}
+
 // One line there and back.
 void expect_echo(Client& client, const std::string& line) {
   client.send(line);
@@ -59,21 +76,35 @@ void expect_echo(Client& client, const std::string& line) {
 
 } // namespace
 
-BOOST_AUTO_TEST_CASE(a_sync_server_serves_open_connections_in_turn) {
-  TCPServer server(loopback(), handler<LineMessages>());
+BOOST_AUTO_TEST_CASE(one_loop_thread_serves_open_connections_in_turn) {
+  OneThread<> server(loopback(), handler<LineMessages>());
   ServerThread serving(server);
   Client first(server.server_address());
   expect_echo(first, "one\n");
-  // A plain StreamRequestHandler would hold the server until `first` closes.
   Client second(server.server_address());
   expect_echo(second, "two\n");
   expect_echo(first, "three\n");
   expect_echo(second, "four\n");
 }
 
+BOOST_AUTO_TEST_CASE(a_sync_server_serves_one_connection_to_its_end) {
+  TCPServer server(loopback(), handler<LineMessages>());
+  ServerThread serving(server);
+  Client first(server.server_address());
+  expect_echo(first, "one\n");
+  Client second(server.server_address());  // accepted by the kernel, not yet served
+  second.send("two\n");
+  BOOST_TEST(!readable_within(second, Seconds(0.3)));
+  expect_echo(first, "three\n");
+  first.half_close();
+  BOOST_TEST(first.read_all().empty());
+  BOOST_TEST(second.readline() == "two\n");  // its turn once the first has ended
+}
+
 BOOST_AUTO_TEST_CASE(a_unix_stream_server_serves_them_in_turn_too) {
   TempDir directory;
-  UnixStreamServer server(Address::parse("unix:" + directory.file("messages.sock")), handler<LineMessages>());
+  OneThread<AsyncUnixStreamServer> server(Address::parse("unix:" + directory.file("messages.sock")),
+                                          handler<LineMessages>());
   ServerThread serving(server);
   Client first(server.server_address());
   Client second(server.server_address());
@@ -82,7 +113,7 @@ BOOST_AUTO_TEST_CASE(a_unix_stream_server_serves_them_in_turn_too) {
 }
 
 BOOST_AUTO_TEST_CASE(messages_that_arrive_together_are_all_answered) {
-  TCPServer server(loopback(), handler<LineMessages>());
+  OneThread<> server(loopback(), handler<LineMessages>());
   ServerThread serving(server);
   Client client(server.server_address());
   client.send("a\nb\nc\n");  // one write: the last two wait in rfile's buffer, not the socket
@@ -93,7 +124,7 @@ BOOST_AUTO_TEST_CASE(messages_that_arrive_together_are_all_answered) {
 
 BOOST_AUTO_TEST_CASE(close_connection_ends_it_and_finish_runs) {
   auto events = std::make_shared<Events>();
-  TCPServer server(loopback(), handler<LineMessages>(events));
+  OneThread<> server(loopback(), handler<LineMessages>(events));
   ServerThread serving(server);
   Client client(server.server_address());
   expect_echo(client, "bye\n");
@@ -103,7 +134,7 @@ BOOST_AUTO_TEST_CASE(close_connection_ends_it_and_finish_runs) {
 
 BOOST_AUTO_TEST_CASE(end_of_stream_ends_it_and_finish_runs) {
   auto events = std::make_shared<Events>();
-  TCPServer server(loopback(), handler<LineMessages>(events));
+  OneThread<> server(loopback(), handler<LineMessages>(events));
   ServerThread serving(server);
   {
     Client client(server.server_address());
@@ -116,7 +147,7 @@ BOOST_AUTO_TEST_CASE(end_of_stream_ends_it_and_finish_runs) {
 
 BOOST_AUTO_TEST_CASE(a_failing_message_costs_its_connection_only) {
   auto events = std::make_shared<Events>();
-  CountingErrors<TCPServer> server(loopback(), handler<LineMessages>(events));
+  CountingErrors<OneThread<>> server(loopback(), handler<LineMessages>(events));
   ServerThread serving(server);
   Client bystander(server.server_address());
   expect_echo(bystander, "before\n");
@@ -129,7 +160,7 @@ BOOST_AUTO_TEST_CASE(a_failing_message_costs_its_connection_only) {
 }
 
 BOOST_AUTO_TEST_CASE(a_silent_connection_is_closed_after_the_timeout) {
-  TCPServer server(loopback(), handler<LineMessages>());
+  OneThread<> server(loopback(), handler<LineMessages>());
   server.request_timeout = Seconds(0.3);
   ServerThread serving(server);
   Client silent(server.server_address());
@@ -144,7 +175,7 @@ BOOST_AUTO_TEST_CASE(a_silent_connection_is_closed_after_the_timeout) {
 
 BOOST_AUTO_TEST_CASE(server_close_serves_them_until_they_end) {
   auto events = std::make_shared<Events>();
-  TCPServer server(loopback(), handler<LineMessages>(events));
+  OneThread<> server(loopback(), handler<LineMessages>(events));
   server.drain_timeout = Seconds(60);  // far longer than the test: only the client ends it
   Client client(server.server_address());
   {
@@ -161,7 +192,7 @@ BOOST_AUTO_TEST_CASE(server_close_serves_them_until_they_end) {
 
 BOOST_AUTO_TEST_CASE(server_close_ends_them_when_the_drain_time_is_up) {
   auto events = std::make_shared<Events>();
-  TCPServer server(loopback(), handler<LineMessages>(events));
+  OneThread<> server(loopback(), handler<LineMessages>(events));
   server.drain_timeout = Seconds(0.2);
   Client client(server.server_address());
   {
@@ -176,7 +207,7 @@ BOOST_AUTO_TEST_CASE(server_close_ends_them_when_the_drain_time_is_up) {
 }
 
 BOOST_AUTO_TEST_CASE(no_descriptor_outlives_its_connection) {
-  TCPServer server(loopback(), handler<LineMessages>());
+  OneThread<> server(loopback(), handler<LineMessages>());
   ServerThread serving(server);
   {
     Client first(server.server_address());  // the first one makes the contexts' descriptors

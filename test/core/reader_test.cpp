@@ -224,25 +224,6 @@ BOOST_AUTO_TEST_CASE(peek_reads_once_and_consume_moves_on) {
   BOOST_TEST(reader.at_eof());
 }
 
-// What a sync server does for a MessageRequestHandler: it reads into the reader's room
-// itself, and the handler then finds the bytes buffered.
-BOOST_AUTO_TEST_CASE(bytes_committed_into_the_prepared_room_are_read_next) {
-  ScriptedReader reader({"from the source"}, 16);
-  std::span<char> room = reader.prepare();
-  BOOST_REQUIRE(room.size() >= 16u);
-  std::string arrived = "line one\nline";
-  arrived.copy(room.data(), arrived.size());
-  reader.commit(arrived.size());
-  BOOST_TEST(reader.buffered() == arrived.size());
-  BOOST_TEST(reader.readline() == "line one\n");
-  BOOST_TEST(reader.delivered == 0u);  // the source was not asked
-  BOOST_TEST(reader.read(100) == "line");
-  reader.commit(0);  // end of stream, as a read of 0 bytes reports it
-  BOOST_TEST(reader.at_eof());
-  BOOST_TEST(reader.prepare().empty());
-  BOOST_TEST(reader.read(100) == "");
-}
-
 BOOST_AUTO_TEST_CASE(read_exactly_gathers_many_reads) {
   ScriptedReader reader({"ab", "cd", "ef"});
   BOOST_TEST(reader.read_exactly(5) == "abcde");

@@ -72,10 +72,10 @@ BOOST_AUTO_TEST_CASE(length_prefixed_echo_in_every_mode) {
   }
 }
 
-// FramedEchoHandler serves a message at a time, so a sync server answers a second client
-// while the first one is still connected.
-BOOST_AUTO_TEST_CASE(sync_mode_serves_open_connections_in_turn) {
-  Server server("framed_echo_server", {"--mode", "sync"});
+// The default mode answers a second client while the first one is still connected, with
+// one thread too.
+BOOST_AUTO_TEST_CASE(the_default_mode_serves_open_connections_in_turn_on_one_thread) {
+  Server server("framed_echo_server", {"--threads", "1"});
   auto frame = [](const std::string& body) {
     std::string prefix = socketserver::to_big_endian(static_cast<std::uint32_t>(body.size()));
     return prefix + body;

@@ -13,9 +13,6 @@
 namespace socketserver {
 
 class BaseServer;
-namespace detail {
-class MultiplexedConnections;
-} // namespace detail
 
 /// Python's `BaseRequestHandler`: subclass it and override handle().
 ///
@@ -59,7 +56,6 @@ private:
   /// Called after finish(), whatever finish() did: StreamRequestHandler flushes wfile.
   virtual void after_finish() noexcept {}
 
-  friend class detail::MultiplexedConnections;  // binds, then serves message by message
   void bind(Request& request, BaseServer& server) {
     request_ = &request;
     server_ = &server;

@@ -24,7 +24,6 @@
 namespace socketserver {
 namespace detail {
 class ActiveConnections;
-class MultiplexedConnections;
 class RequestLoop;
 } // namespace detail
 
@@ -46,9 +45,8 @@ class RequestLoop;
 /// ForkingMixIn, ThreadPoolMixIn) replace process_request() with another concurrency model.
 ///
 /// Without a mix-in the server is synchronous, as in Python: it serves one request at a
-/// time. The exception is a connection whose handler is a MessageRequestHandler:
-/// serve_forever() serves it one message at a time, whenever it has bytes to read, and
-/// accepts and serves other connections in between.
+/// time, each to completion. Many connections on one thread is what AsyncMixIn with one
+/// loop thread gives.
 ///
 /// The destructor closes the server (Python's `with server:`).
 class BaseServer {
@@ -89,8 +87,6 @@ public:
   void bind_and_activate();
 
   /// Closes the listening socket; idempotent. Mix-ins extend it to wait for their workers.
-  /// A sync server first lets the connections it serves message by message (see
-  /// MessageRequestHandler) finish within #drain_timeout, then ends them.
   virtual void server_close();
 
   /// The address the server is bound to, with the real port when port 0 was requested.
@@ -115,11 +111,9 @@ public:
   /// - ForkingMixIn sends SIGTERM to the children still running, SIGKILL to those alive a
   ///   second later, and reaps them all.
   ///
-  /// None waits for ever (Python's behaviour). Zero ends in-flight requests at once. Once
-  /// serve_forever() has returned, a sync server has nothing in flight but the connections
-  /// it serves message by message (MessageRequestHandler): server_close() serves them
-  /// until they end or the drain time passes, then ends them. Set it before server_close() runs; the mix-ins'
-  /// destructors apply it too.
+  /// None waits for ever (Python's behaviour). Zero ends in-flight requests at once. A sync
+  /// server has nothing in flight once serve_forever() has returned. Set it before
+  /// server_close() runs; the mix-ins' destructors apply it too.
   Timeout drain_timeout = default_drain_timeout;
 
   /// Most stream connections open at once — being served, queued for a worker, or
@@ -162,9 +156,7 @@ public:
   /// Arranges for finish_request() and shutdown_request(); the base class does both at
   /// once, in the calling thread. Mix-ins override this.
   virtual void process_request(Request request);
-  /// Makes a handler from the factory and runs it on @p request. In a sync server's
-  /// serve_forever(), a MessageRequestHandler takes the connection over (it is then served
-  /// message by message, on the loop) and @p request is left empty.
+  /// Makes a handler from the factory and runs it on @p request.
   virtual void finish_request(Request& request);
   /// Ends @p request (a stream server shuts the connection down), then close_request().
   virtual void shutdown_request(Request& request);
@@ -247,9 +239,6 @@ private:
   Address server_address_;
   HandlerFactory factory_;
   std::unique_ptr<detail::ActiveConnections> active_connections_;
-  std::unique_ptr<detail::MultiplexedConnections> multiplexed_;
-  bool in_serve_forever_ = false;  // only the loop's thread reads or writes these two
-  bool multiplexing_ = false;
 
   std::atomic<std::size_t> open_connections_{0};
   std::atomic<bool> shutdown_requested_{false};

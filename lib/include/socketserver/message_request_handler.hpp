@@ -21,18 +21,9 @@ namespace socketserver {
 /// ```
 ///
 /// handle() is fixed: it calls handle_message() until #close_connection is set or #rfile
-/// reaches end of stream, so in a thread, a worker or a forked child the handler serves
-/// its connection just like a StreamRequestHandler.
-///
-/// What the shape buys is in sync mode: serve_forever() on a server without a
-/// concurrency mix-in does not give such a connection the whole server until it closes.
-/// It calls handle_message() whenever the connection has bytes to read, and between
-/// messages it accepts and serves other connections, all in its one thread (like an
-/// event loop). A connection that stays silent for the handler's `timeout` is closed.
-/// Each handle_message() still has the server to itself while it runs: it should answer
-/// what has arrived and return, not wait for the client's next request. (If a message is
-/// only partly there, its reads wait for the rest, for at most `timeout`.)
-/// handle_request() serves the whole connection, as for any handler.
+/// reaches end of stream, so in every mode the handler serves its connection just like a
+/// StreamRequestHandler. (To serve many connections on one thread, run any handler in
+/// async mode: AsyncMixIn with one loop thread.)
 class MessageRequestHandler : public StreamRequestHandler {
 public:
   /// Set by handle_message() to end the connection after this message (Python's
@@ -45,16 +36,15 @@ public:
   /// at end of stream.
   virtual void handle_message() = 0;
 
-  /// Calls handle_message() until #close_connection or end of stream.
+  /// Calls handle_message() until #close_connection or end of stream. Two calls in a row
+  /// that consume nothing from #rfile (and neither close nor reach end of stream) would
+  /// repeat for ever at full speed, so the second one throws std::runtime_error, which
+  /// ends the connection with a log line (handle_error()).
   void handle() final;
 
-  /// One handle_message() call, as the servers make it: two calls in a row that consume
-  /// nothing from #rfile (and neither close nor reach end of stream) would repeat for ever
-  /// at full speed, so the second one throws std::runtime_error, which ends the
-  /// connection with a log line (handle_error()).
+private:
   void serve_one_message();
 
-private:
   unsigned idle_calls_ = 0;
 };
 

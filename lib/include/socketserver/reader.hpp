@@ -137,14 +137,6 @@ public:
   /// True once the source has reported end of stream and the buffer is empty.
   bool at_eof() const noexcept { return eof_ && buffered() == 0; }
 
-  /// For code that reads the source on the reader's behalf (a sync server reads the next
-  /// bytes of a MessageRequestHandler's connection itself, as Asio's `streambuf` is
-  /// filled): room at the end of the buffer for one read; empty once end of stream is known.
-  std::span<char> prepare();
-  /// Makes the first @p count bytes of the room prepare() gave part of the buffered bytes;
-  /// 0 records end of stream.
-  void commit(std::size_t count);
-
 protected:
   /// Called at the start of every public read, before any fill(): a place to start a deadline.
   virtual void begin_operation() {}
@@ -163,6 +155,10 @@ protected:
 
 private:
   std::size_t fill_buffer();
+  // Room at the end of the buffer for one read (empty once end of stream is known), and
+  // the bytes read into it (0 records end of stream).
+  std::span<char> prepare();
+  void commit(std::size_t count);
   std::string take(std::size_t size);
   std::optional<std::size_t> scan_for(std::string_view delimiter, std::size_t limit);
   void reserve_for(std::size_t size);

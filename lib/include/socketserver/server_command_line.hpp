@@ -29,8 +29,8 @@ using ParseOutcome = BasicParseOutcome<ServerOptions>;
 /// Boost.Program_options:
 ///
 /// - where: `--host`, `--port`, `--unix PATH`, and `--udp` once allow_datagram() offered it;
-/// - how: `--mode sync|threading|forking|pool`, `--workers N` (pool), `--max-children N`
-///   (forking);
+/// - how: `--mode async|sync|threading|forking|pool` (default async), `--workers N` (pool),
+///   `--threads N` and `--stack-size KIB` (async), `--max-children N` (forking);
 /// - limits: `--timeout SECS` (each read or write call must finish within it),
 ///   `--drain-timeout SECS` (how long in-flight requests may finish after SIGINT/SIGTERM),
 ///   `--max-connections N`, `--reply-rate N` (with `--udp`), `--backlog N`, `--allow CIDR`

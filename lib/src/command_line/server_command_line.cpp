@@ -23,7 +23,7 @@ po::options_description ServerCommandLine::shared_options() const {
   add("port", po::value<unsigned>()->default_value(default_port())->value_name("PORT"), "port to listen on (0: any free port)");
   add("unix", po::value<std::string>()->value_name("PATH"), "listen on a Unix-domain socket instead");
   if (datagram_offered()) add("udp", po::bool_switch(), "serve datagrams (UDP, or Unix datagram with --unix)");
-  add("mode", po::value<std::string>()->default_value("sync")->value_name("MODE"), "sync | threading | forking | pool | async");
+  add("mode", po::value<std::string>()->default_value("async")->value_name("MODE"), "async | sync | threading | forking | pool");
   add("workers", po::value<unsigned>()->value_name("N"), "worker threads in pool mode, at most 1024 (default: cores, at least 4)");
   add("threads", po::value<unsigned>()->value_name("N"), "event-loop threads in async mode, at most 1024 (default: cores)");
   add("stack-size", po::value<unsigned>()->value_name("KIB"),

@@ -9,8 +9,7 @@ namespace socketserver::handlers {
 
 /// Discard over a connection: reads and drops everything until the client closes.
 ///
-/// Each chunk that arrives is one message, so a sync server serves many clients at once
-/// (see MessageRequestHandler).
+/// Each chunk that arrives is one message (see MessageRequestHandler).
 class DiscardHandler : public MessageRequestHandler {
 public:
   /// Reads up to 64 KiB at a time.

@@ -12,8 +12,9 @@ namespace socketserver::handlers {
 
 /// Echo over a connection: sends back every byte as it arrives, until the client closes.
 ///
-/// Each chunk that arrives is one message, so a sync server serves many echo clients at
-/// once (see MessageRequestHandler).
+/// Each chunk that arrives is one message (see MessageRequestHandler). As with any handler,
+/// a sync server serves one client at a time; async mode serves many, from one thread with
+/// `threads = 1`.
 class EchoHandler : public MessageRequestHandler {
 public:
   /// @param chunk_size the most bytes read (and so written back) at a time: #rbufsize.

@@ -16,8 +16,8 @@ namespace socketserver::handlers {
 /// through `handle_error()` and closes that connection, without having buffered the
 /// oversized message.
 ///
-/// Each framed message is one MessageRequestHandler message, so a sync server serves many
-/// clients at once (a message that has only partly arrived holds it for at most `timeout`).
+/// Each framed message is one MessageRequestHandler message. A message that has only
+/// partly arrived waits for the rest for at most `timeout`.
 class FramedEchoHandler : public MessageRequestHandler {
 public:
   /// @param framing how messages are delimited (length-prefixed, at most 1 MiB, by default).
