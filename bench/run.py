@@ -39,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
 MAX_CHILDREN = 128  # forking servers, ours and Python's: more than the 64 pingpong connections
-POOL_WORKERS = 64   # pool mode: one worker per pingpong connection (see the notes in the doc)
+POOL_WORKERS = 64   # pool mode's workers (see the notes in the doc)
 
 TCP_WORKLOADS = [
     # key, title, loadgen arguments, metric, unit
@@ -68,8 +68,8 @@ MANY_DURATION = 1.0
 MANY_IO_TIMEOUT = 30  # seconds for 10,000 connects (or idle pings) to complete
 IDLE_COUNTS = [1000, 10000]
 ALL_WORKLOADS = TCP_WORKLOADS + MANY_WORKLOADS + UDP_WORKLOADS
-# The issue's rows: `--mode async` against raw Asio, and against `--mode sync` beside it.
-ASYNC_ROWS = "async,sync,asio,async-t2,asio-t2"
+# The issue's rows: `--mode async` against raw Asio, with one thread and with two.
+ASYNC_ROWS = "async,asio,async-t2,asio-t2"
 UNPINNED_ONLY = {"async-t2", "asio-t2"}  # two threads: placed by the scheduler only
 ECHO_LIMIT = 1024  # echo_server's --workers and --max-children are at most this
 
@@ -123,13 +123,23 @@ def with_option(argv, option, value):
     return argv[:i + 1] + [str(value)] + argv[i + 2:]
 
 
+# What `sync` cannot be measured on: it serves one connection at a time, to its end (Python's
+# TCPServer), so of N pingpong or idle connections all but one would wait in the backlog.
+ONE_AT_A_TIME = {"sync"}
+ONE_AT_A_TIME_WHY = ("it serves one connection at a time, to its end, as Python's TCPServer does: every "
+                     "connection but the first would wait in the listen backlog for the whole run")
+
+
+def one_at_a_time_skips(name, workload_key):
+    """Why @p name is not run at @p workload_key (several connections open at once), or None."""
+    several = workload_key.startswith("pp") or workload_key.startswith("idle")
+    return ONE_AT_A_TIME_WHY if name in ONE_AT_A_TIME and several else None
+
+
 def scaled(name, argv, connections):
     """The server command for a pingpong of @p connections, or None and why it is skipped."""
-    if name == "pool":
-        if connections > ECHO_LIMIT:
-            return None, (f"a pool worker serves one connection for its whole life, and echo_server's --workers "
-                          f"is at most {ECHO_LIMIT}")
-        return with_option(argv, "--workers", connections), None
+    if why := one_at_a_time_skips(name, "pp"):
+        return None, why
     if name == "forking":
         if connections > ECHO_LIMIT:
             return None, f"a process per connection, and echo_server's --max-children is at most {ECHO_LIMIT}"
@@ -342,7 +352,7 @@ the full run, as docs/benchmarks.md is made (on a quiet machine; estimated at ab
 on 2 cores from short runs of its parts):
   python3 bench/run.py --build-dir build
 
-only the rows of `--mode async` against raw Asio and `--mode sync` (every workload, both
+only the rows of `--mode async` against raw Asio (every workload, both
 placements; the other targets show "not measured"):
   python3 bench/run.py --build-dir build --only {ASYNC_ROWS} --no-file
 
@@ -428,6 +438,15 @@ def main():
     commands = {}         # workload -> a loadgen command line (with PORT and PID)
     server_errors = {}    # contender -> stderr lines
     skipped = {}          # (contender, workload) -> why it was not run
+    for name, _argv in tcp:
+        for workload in TCP_WORKLOADS:
+            if workload[0] in wanted_workloads and (why := one_at_a_time_skips(name, workload[0])):
+                skipped[(name, workload[0])] = why
+    for count in IDLE_COUNTS:
+        for name, _argv, _extra in idle:
+            key = f"idle{count // 1000}k"
+            if key in wanted_workloads and (why := one_at_a_time_skips(name, key)):
+                skipped[(name, key)] = why
     groups = [(tcp, [w for w in TCP_WORKLOADS if w[0] in wanted_workloads]),
               (udp, [w for w in UDP_WORKLOADS if w[0] in wanted_workloads])]
     many = [w for w in MANY_WORKLOADS if w[0] in wanted_workloads]
@@ -475,8 +494,11 @@ def main():
                 for name, argv in group:
                     if not workloads or not runs_in(name, placement):
                         continue
+                    mine = [w for w in workloads if (name, w[0]) not in skipped]
+                    if not mine:
+                        continue
                     server = Server(argv, server_cpu, logdir)
-                    for workload in workloads:
+                    for workload in mine:
                         data, cmd = run_loadgen(loadgen, workload[2], server, client_cpu, args.duration, args.warmup)
                         record(placement, rep, name, server, workload, data, cmd)
                     stop(name, server)
@@ -496,6 +518,8 @@ def main():
     for count in idle_counts:
         for rep in range(args.runs):
             for name, argv, extra in idle:
+                if (name, f"idle{count // 1000}k") in skipped:
+                    continue
                 server = Server(argv, idle_cpu[0], logdir)
                 data, cmd = run_loadgen(loadgen, ["idle", "-c", str(count)], server, idle_cpu[1], 0.5, 0, extra,
                                         io_timeout=MANY_IO_TIMEOUT if count > 1000 else None)
@@ -590,7 +614,7 @@ def render(args, date, machine, load_before, load_after, busy_before, elapsed, p
     w("cmake -S . -B build-bench -DSOCKETSERVER_BUILD_TESTS=OFF")
     w("cmake --build build-bench -j2 --target loadgen asio_echo echo_server file_server file_client")
     w("python3 bench/run.py --build-dir build-bench      # or: python3 bench/run.py --build")
-    w(f"# only --mode async against raw Asio and --mode sync (writes build-bench/benchmarks-subset.md):")
+    w(f"# only --mode async against raw Asio (writes build-bench/benchmarks-subset.md):")
     w(f"python3 bench/run.py --build-dir build-bench --only {ASYNC_ROWS} --no-file")
     w("```\n")
     w("This run: `" + short(shlex.join(["python3", "bench/run.py"] + sys.argv[1:])) + "`\n")
@@ -601,24 +625,30 @@ def render(args, date, machine, load_before, load_after, busy_before, elapsed, p
         where = "unpinned only" if name in UNPINNED_ONLY else "both"
         w(f"| {name} | `{short(shlex.join(argv))}` | {where} |")
     w("")
-    w(f"`pool` runs with `--workers {POOL_WORKERS}`: a pool worker serves one connection for that connection's "
-      "whole life, so with the default (cores, at least 4) pingpong connections beyond the 4th would wait "
-      f"for the whole run. Both forking servers get {MAX_CHILDREN} children (Python's default is 40, fewer "
+    w(f"`pool` runs with `--workers {POOL_WORKERS}` in every row (its handlers run on fibers and give their "
+      "worker back while they wait, so the workers bound the handlers running at once, not the connections "
+      f"open). Both forking servers get {MAX_CHILDREN} children (Python's default is 40, fewer "
       "than the 64 pingpong connections). The Python servers use a `SOMAXCONN` backlog like echo_server "
-      "(Python's default is 5). `sync` has no concurrency mix-in: one thread serves every connection, "
-      "one message at a time, because echo_server's `EchoHandler` is a `MessageRequestHandler` "
+      "(Python's default is 5). `sync` has no concurrency mix-in: as with Python's `TCPServer`, one "
+      "thread serves one connection at a time, to its end, and the others wait in the listen backlog "
       "(docs/concurrency.md). `async` serves each connection on a fiber of its event loops; with "
       "`--threads 1` the whole server is one thread, like `asio`. `asio-t2` is `asio_echo --threads 2`: "
       "one io_context per thread, each run by its own thread, the acceptor on the first handing "
       "connections to the two in turn — the layout of `async-t2` (`--mode async --threads 2`). "
       "echo_server's connection cap is off (`--max-connections 0`) in every TCP row.\n")
     w("### The 1,000- and 10,000-connection rows\n")
-    w("Each cell starts its own server. `pool` gets one worker per connection (`--workers` 1000) and both "
-      "forking servers one child per connection (`--max-children` 1000), for the reason above; the others "
+    w("Each cell starts its own server. Both forking servers get one child per connection "
+      "(`--max-children` 1000): a process serves one connection for its whole life; the others "
       "run as listed. A connection that completed no request in the measured window is counted as "
       "*stalled*: a fair server gives each of 10,000 connections a turn every few tenths of a second.\n")
+    def title_of(key):
+        return workload_of[key][0] if key in workload_of else f"idle, {int(key[4:-1]) * 1000:,} connections"
+
+    by_reason = {}
     for (name, key), why in skipped.items():
-        w(f"- **{name} is not run at {workload_of[key][0]}**: {why}.")
+        by_reason.setdefault((name, why), []).append(title_of(key))
+    for (name, why), titles in by_reason.items():
+        w(f"- **{name} is not run at {', '.join(titles)}**: {why}.")
     if skipped:
         w("")
     w("### Workloads (loadgen commands; pinned runs prefix `taskset -c 1`)\n")
@@ -715,10 +745,10 @@ def render(args, date, machine, load_before, load_after, busy_before, elapsed, p
                    cell("pinned", "asio", "pp16"), 0.65, mode, "asio", "req/s")
         target("pingpong 64×64 B, pinned", "`pool` / raw Asio", cell("pinned", "pool", "pp64"),
                cell("pinned", "asio", "pp64"), 0.6, "pool", "asio", "req/s")
-        for mode in ("sync", "threading", "forking", "pool"):
+        for mode in ("async", "threading", "forking", "pool"):
             target("pingpong 64×64 B, pinned", f"`{mode}` / Python ForkingTCPServer", cell("pinned", mode, "pp64"),
                    cell("pinned", "py-forking", "pp64"), 1.0, mode, "py-forking", "req/s")
-        for mode in ("sync", "threading", "pool"):
+        for mode in ("async", "threading", "pool"):
             target("pingpong 16×16 KiB, pinned", f"`{mode}` / raw Asio (MB/s)", cell("pinned", mode, "pp16k", "mbps"),
                    cell("pinned", "asio", "pp16k", "mbps"), 0.7, mode, "asio", "MB/s")
         target("connrate 8×64 B, pinned", "`threading` / Python ThreadingTCPServer", cell("pinned", "threading", "conn8"),
@@ -752,32 +782,6 @@ def render(args, date, machine, load_before, load_after, busy_before, elapsed, p
     w(f"\n{sum(status_lines)} of {len(status_lines)} measured targets met (the *reported* rows have no target "
       "and are not counted). The 1,000- and 10,000-connection targets also need `async` to have seen no "
       "errors and no stalled connection in any run; the idle target all connections open and no errors.\n")
-
-    # --mode async against --mode sync, side by side.
-    w("## `--mode async --threads 1` against `--mode sync`\n")
-    w("The same echo handler, one thread each: `sync` serves every connection message by message, "
-      "`async` each connection on a fiber. Both from this run, medians.\n")
-    w("| workload | placement | async | sync | async / sync | server CPU µs/op, async | sync |")
-    w("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
-    for placement in placements:
-        for key, title, _a, metric, unit in tcp_workloads:
-            a, s_ = cell(placement, "async", key, metric), cell(placement, "sync", key, metric)
-            if a <= 0 and s_ <= 0:
-                continue
-            marks = {n: (" (E)" if errors(placement, n, key) else "") +
-                     (f" ({stalled(placement, n, key):.0f} stalled)" if stalled(placement, n, key) else "")
-                     for n in ("async", "sync")}
-            ratio = f"{a / s_:.2f}×" if a > 0 and s_ > 0 else "–"
-            w(f"| {title} | {placement} | {fmt(a, unit)} {unit}{marks['async']} | {fmt(s_, unit)} {unit}{marks['sync']} "
-              f"| {ratio} | {cell(placement, 'async', key, 'server_cpu_us_per_op'):.2f} | "
-              f"{cell(placement, 'sync', key, 'server_cpu_us_per_op'):.2f} |")
-    for count in IDLE_COUNTS:
-        if (count, "async") in idle_results or (count, "sync") in idle_results:
-            a, s_ = idle_cell(count, "async"), idle_cell(count, "sync")
-            ratio = f"{a / s_:.2f}×" if a > 0 and s_ > 0 else "–"
-            w(f"| idle, {count:,} connections (RSS per connection) | {placements[0]} | {a:.2f} KiB | {s_:.2f} KiB "
-              f"| {ratio} | – | – |")
-    w("")
 
     # Result tables.
     def shown_cell(placement, name, key, metric, unit, value):
