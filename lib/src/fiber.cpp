@@ -1,5 +1,7 @@
 #include "fiber.hpp"
 
+#include <utility>
+
 #include <boost/asio/error.hpp>
 #include <boost/system/system_error.hpp>
 
@@ -29,7 +31,7 @@ Fiber* Fiber::current() noexcept { return running_fiber; }
 void Fiber::start(Request& request, const Body& body) {
   cut_ = loop_.was_cut();
   has_pending_ = false;
-  watch_.fd = -1;  // a new connection, even if the descriptor's number is the last one's
+  new_request_ = true;
   boost::context::stack_context stack = loop_.stacks().allocate();
   fiber_stack_ = sanitizer_new_fiber(static_cast<char*>(stack.sp) - stack.size, stack.size);
   auto run = [this, &body, request = std::move(request)](boost::context::fiber&& loop_side) mutable {
@@ -76,6 +78,10 @@ void Fiber::suspend() {
 void Fiber::wait(StreamSocket& socket, Readiness readiness, const Deadline& deadline) {
   Pending pending;
   pending.connection = socket.native_handle();
+  // A new request's socket joins the poller afresh, even if its descriptor's number is the
+  // last request's. (Told through the wait, which reaches the reactor's thread with it: the
+  // watch itself belongs to that thread.)
+  pending.new_connection = std::exchange(new_request_, false);
   pending.readiness = readiness;
   pending.deadline = deadline;
   end_socket_wait(suspend_for(pending));
@@ -118,7 +124,7 @@ void Fiber::start_wait() {
   if (!waits_on_socket() && cut_) return wake(Wake::cut);  // a sleep after the cut
   if (pending_.connection >= 0) {
     try {
-      loop_.poller().wait(watch_, pending_.connection, pending_.readiness, serial);
+      loop_.poller().wait(watch_, pending_.connection, pending_.new_connection, pending_.readiness, serial);
     } catch (...) {  // the poller cannot take it (out of memory): the next I/O call tries again
       return wake(Wake::ready);
     }

@@ -84,6 +84,7 @@ private:
   // (through Asio), or only time.
   struct Pending {
     int connection = -1;
+    bool new_connection = false;  // the first wait of this request on a connection
     DatagramSocket* datagram = nullptr;
     Readiness readiness = Readiness::readable;
     Deadline deadline;
@@ -110,7 +111,8 @@ private:
   bool waiting_ = false;
   Wake wake_ = Wake::ready;
   std::atomic<bool> cut_{false};
-  ReadinessPoller::Watch watch_;  // the connection's registration with the loop's poller
+  ReadinessPoller::Watch watch_;  // the connection's registration with the loop's poller (reactor thread)
+  bool new_request_ = false;      // no wait yet in this request
 
   // One timer per fiber, armed lazily: deadlines only move later while a connection is
   // busy, so the timer is left to fire at the earlier one and then re-armed to the current

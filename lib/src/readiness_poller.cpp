@@ -34,8 +34,8 @@ ReadinessPoller::ReadinessPoller(boost::asio::io_context& reactor)
 
 ReadinessPoller::~ReadinessPoller() = default;
 
-void ReadinessPoller::wait(Watch& watch, int fd, Readiness readiness, std::uint64_t serial) {
-  if (watch.fd != fd) add(watch, fd);
+void ReadinessPoller::wait(Watch& watch, int fd, bool new_connection, Readiness readiness, std::uint64_t serial) {
+  if (new_connection || watch.fd != fd) add(watch, fd);
   if (take_readiness(watch, readiness)) {  // an edge came after the fiber last looked
     Fiber* fiber = watch.fiber;
     boost::asio::post(reactor_, [fiber, serial] { fiber->on_ready(serial); });

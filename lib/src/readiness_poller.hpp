@@ -54,9 +54,10 @@ public:
   ReadinessPoller& operator=(const ReadinessPoller&) = delete;
 
   /// Calls `watch.fiber->on_ready(serial)` once @p fd is ready for @p readiness: soon (posted)
-  /// when an edge came since the last wait, else at the next one. Throws system_error when
-  /// the socket cannot join the set.
-  void wait(Watch& watch, int fd, Readiness readiness, std::uint64_t serial);
+  /// when an edge came since the last wait, else at the next one. @p fd joins the set first
+  /// when it is not the socket @p watch last waited on, or when @p new_connection (a new
+  /// socket may have the last one's number). Throws system_error when it cannot join.
+  void wait(Watch& watch, int fd, bool new_connection, Readiness readiness, std::uint64_t serial);
   /// Forgets the wait of @p watch (it timed out).
   void cancel(Watch& watch) noexcept;
 
