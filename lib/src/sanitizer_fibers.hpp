@@ -7,6 +7,7 @@
 #include <cstddef>
 
 #if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 #if defined(__SANITIZE_THREAD__)
@@ -25,6 +26,12 @@ struct SanitizerStack {
 
 /// A new fiber's state for the sanitizers (its stack is [@p bottom, @p bottom + @p size)).
 inline SanitizerStack sanitizer_new_fiber(const void* bottom, std::size_t size) {
+#if defined(__SANITIZE_ADDRESS__)
+  // A reused stack (or a new mapping at the address of an old one) still carries the
+  // poison of the frames that last lived there; left behind, ASan reports the next
+  // fiber's own locals as used after their scope.
+  __asan_unpoison_memory_region(bottom, size);
+#endif
   SanitizerStack stack;
   stack.bottom = bottom;
   stack.size = size;
