@@ -183,6 +183,14 @@ void BaseServer::shutdown_request(Request& request) { close_request(request); }
 
 void BaseServer::close_request(Request&) {}
 
+void BaseServer::process_request_on_fiber(Request& request) noexcept {
+  if (request.connection) {
+    boost::system::error_code ignored;
+    request.connection->non_blocking(true, ignored);
+  }
+  process_request_inline(request);
+}
+
 bool BaseServer::process_request_inline(Request& request) noexcept {
   // Registered while the handler runs, unregistered before shutdown_request() closes the
   // descriptor (see ActiveConnections).

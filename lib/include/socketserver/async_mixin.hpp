@@ -48,7 +48,7 @@ public:
   explicit AsyncMixIn(Args&&... args)
       : Server(std::forward<Args>(args)...),
         loops_(
-            this->loop_context(), [this](Request& request) { serve(request); },
+            this->loop_context(), [this](Request& request) { this->process_request_on_fiber(request); },
             [this](Request& request, std::exception_ptr error) {
               this->handle_error(request, error);
               this->shutdown_request(request);
@@ -119,15 +119,6 @@ protected:
 
 private:
   static constexpr bool is_datagram = std::is_base_of_v<DatagramServer, Server>;
-
-  void serve(Request& request) {
-    // Fibers never block their thread: every wait of rfile and wfile suspends instead.
-    if (request.connection) {
-      boost::system::error_code ignored;
-      request.connection->non_blocking(true, ignored);
-    }
-    this->process_request_inline(request);
-  }
 
   void request_done() {
     if (is_datagram && datagrams_.fetch_sub(1) == max_datagrams_in_flight) this->wake_loop();

@@ -219,6 +219,10 @@ protected:
   /// While the handler runs, a stream connection is registered as active, for
   /// shutdown_active_connections().
   bool process_request_inline(Request& request) noexcept;
+  /// process_request_inline() on a fiber (async and pool modes): the connection is made
+  /// non-blocking first, so that every wait of rfile and wfile suspends the fiber instead
+  /// of blocking its thread.
+  void process_request_on_fiber(Request& request) noexcept;
 
   /// Shuts down both directions of the connection of every handler now running in
   /// process_request_inline(), and of every one that starts later, so that they end

@@ -134,7 +134,7 @@ private:
   bool start_pool() {
     if (pool_.started()) return true;
     try {
-      pool_.start(workers, queue_size, [this](Request& r) { serve(r); }, [this] { this->wake_loop(); },
+      pool_.start(workers, queue_size, [this](Request& r) { this->process_request_on_fiber(r); }, [this] { this->wake_loop(); },
                   this->loop_context(), detail::default_stack_size);
     } catch (const std::exception& e) {
       this->log_message(std::string("cannot start the worker threads: ") + e.what());
@@ -143,14 +143,6 @@ private:
   }
 
   // On a fiber: a wait for I/O suspends it and frees the worker.
-  void serve(Request& request) {
-    if (request.connection) {
-      boost::system::error_code ignored;
-      request.connection->non_blocking(true, ignored);
-    }
-    this->process_request_inline(request);
-  }
-
   void close_pool() {
     idle_.close_all();
     pool_.stop(detail::deadline_after(this->drain_timeout), [this] { this->shutdown_active_connections(); });
