@@ -17,7 +17,7 @@ int main(int argc, char* argv[]) {
       example::print_raw(client.receive());
       return 0;
     }
-    example::Connection server(options.address);
+    example::Connection server(options);
     // read() returns what has arrived, at least one byte, and "" once the server closed.
     for (std::string data = server.rfile.read(4096); !data.empty(); data = server.rfile.read(4096))
       example::print_raw(data);

@@ -28,7 +28,8 @@ int main(int argc, char* argv[]) {
     std::unique_ptr<BaseServer> server = make_server(options.config, std::move(factory));
     StopOnSignals stop{*server};  // Ctrl+C and SIGTERM make serve_forever() return
     // Flushed at once: with --port 0 this is how a script learns the port.
-    std::cout << "listening on " << server->server_address() << std::endl;
+    // With --tls-cert the line says so: "listening on 127.0.0.1:7007 tls".
+    std::cout << "listening on " << server->server_address() << (options.config.tls ? " tls" : "") << std::endl;
     server->serve_forever();
     server->server_close();  // lets requests in flight finish, for at most --drain-timeout
     return 0;

@@ -23,7 +23,7 @@ int main(int argc, char* argv[]) {
   std::string out_path = options.values["out"].as<std::string>();
 
   return example::run_client("file_client", [&]() -> int {
-    example::Connection server(options.address);
+    example::Connection server(options);
     std::uint64_t expected = 0;  // the body's size, with --get
     if (options.values.count("get")) {
       server.wfile.write(options.values["get"].as<std::string>() + "\n");

@@ -29,7 +29,7 @@ int main(int argc, char* argv[]) {
     std::mt19937 random{std::random_device{}()};
     std::uniform_int_distribution<std::size_t> sizes(0, std::size_t(max_size));
     std::uniform_int_distribution<int> bytes(0, 255);
-    example::Connection server(options.address);
+    example::Connection server(options);
     for (int i = 1; i <= count; ++i) {
       std::string message(framing.kind() == Framing::Kind::fixed ? framing.max_size() : sizes(random), '\0');
       for (char& byte : message) byte = static_cast<char>(bytes(random));

@@ -11,7 +11,7 @@ int main(int argc, char* argv[]) {
   socketserver::ClientOptions options = command_line.parse_or_exit(argc, argv);
 
   return example::run_client("hello_client", [&] {
-    example::Connection server(options.address);
+    example::Connection server(options);
     std::string greeting = server.rfile.read(2048);  // dados = s.recv(2048)
     std::cout << greeting << std::endl;
     server.wfile.write("Olá também!");

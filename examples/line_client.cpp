@@ -19,7 +19,7 @@ int main(int argc, char* argv[]) {
     std::unique_ptr<example::Connection> stream;
     std::unique_ptr<example::DatagramClient> datagrams;
     if (options.datagram) datagrams = std::make_unique<example::DatagramClient>(options.address);
-    else stream = std::make_unique<example::Connection>(options.address);
+    else stream = std::make_unique<example::Connection>(options);
 
     bool terminal = ::isatty(0);
     std::string message;

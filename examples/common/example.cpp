@@ -23,7 +23,7 @@ int serve(const std::string& program, const socketserver::ServerConfig& config,
   try {
     auto server = socketserver::make_server(config, std::move(factory));
     socketserver::StopOnSignals stop{*server};
-    std::cout << "listening on " << server->server_address() << std::endl;
+    std::cout << "listening on " << server->server_address() << (config.tls ? " tls" : "") << std::endl;
     server->serve_forever();
     server->server_close();
     return 0;
@@ -58,7 +58,28 @@ std::vector<Generic> endpoints(const Address& address, asio::io_context& context
 
 } // namespace
 
-Connection::Connection(const Address& address, socketserver::Seconds timeout) : socket_(context_) {
+Connection::Connection(const socketserver::ClientOptions& options, socketserver::Seconds timeout)
+    : socket_(context_), timeout_(timeout) {
+  connect(options.address);
+  socket_.non_blocking(true);
+  if (options.tls) start_tls(options);
+  rfile.timeout = timeout;
+  rfile.max_line_length = 64 * 1024;
+  wfile.timeout = timeout;
+  if (tls_) {
+    rfile.attach(socket_, *tls_);
+    wfile.attach(socket_, *tls_, 0);
+  } else {
+    rfile.attach(socket_);
+    wfile.attach(socket_, 0);
+  }
+}
+
+Connection::~Connection() {
+  if (tls_) tls_->close(socket_, socketserver::Seconds(1));
+}
+
+void Connection::connect(const Address& address) {
   boost::system::error_code error = asio::error::host_not_found;
   try {
     for (const auto& endpoint : endpoints<asio::ip::tcp, socketserver::StreamSocket::endpoint_type>(address, context_)) {
@@ -71,15 +92,27 @@ Connection::Connection(const Address& address, socketserver::Seconds timeout) : 
     error = e.code();
   }
   if (error) throw std::runtime_error("cannot connect to " + address.to_string() + ": " + error.message());
-  socket_.non_blocking(true);
-  rfile.timeout = timeout;
-  rfile.max_line_length = 64 * 1024;
-  rfile.attach(socket_);
-  wfile.timeout = timeout;
-  wfile.attach(socket_, 0);
 }
 
-void Connection::shutdown_send() { socket_.shutdown(asio::socket_base::shutdown_send); }
+// The server's certificate must name the host connected to (a Unix socket has no name to
+// check: only the certificate's issuer is verified).
+void Connection::start_tls(const socketserver::ClientOptions& options) {
+  const Address& address = options.address;
+  std::string name = address.is_unix() ? "" : address.host().empty() ? "127.0.0.1" : address.host();
+  try {
+    tls_ = std::make_unique<socketserver::TLSSession>(options.tls, socket_, name);
+    tls_->handshake(socket_, timeout_);
+  } catch (const std::exception& e) {
+    tls_.reset();
+    throw std::runtime_error("cannot start TLS with " + address.to_string() + ": " + e.what() +
+                             " (does the server serve TLS, with a certificate for that name?)");
+  }
+}
+
+void Connection::shutdown_send() {
+  if (tls_) tls_->close(socket_, timeout_);
+  socket_.shutdown(asio::socket_base::shutdown_send);
+}
 
 DatagramClient::DatagramClient(const Address& address, socketserver::Seconds timeout)
     : socket_(context_), timeout_(timeout) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,18 +30,29 @@ int serve(const std::string& program, const socketserver::ServerConfig& config,
 /// A connection to a server, read and written like a handler's rfile and wfile.
 class Connection {
 public:
-  /// Connects to @p address (TCP or unix:); each read and write then waits at most @p timeout.
-  explicit Connection(const socketserver::Address& address, socketserver::Seconds timeout = socketserver::Seconds(30));
+  /// Connects to `options.address` (TCP or unix:), with TLS when `options.tls` is set
+  /// (the server's certificate verified for the host name or address connected to); each
+  /// read and write then waits at most @p timeout.
+  explicit Connection(const socketserver::ClientOptions& options, socketserver::Seconds timeout = socketserver::Seconds(30));
+  /// Sends TLS's close_notify, if it was not sent yet.
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
   /// Incoming bytes: read(), readline(), read_exactly()...
   socketserver::SocketReader rfile;
   /// Outgoing bytes: write() sends everything.
   socketserver::SocketWriter wfile;
-  /// shutdown(SHUT_WR): tells the server nothing more is coming.
+  /// Tells the server nothing more is coming: TLS's close_notify, then shutdown(SHUT_WR).
   void shutdown_send();
 
 private:
+  void connect(const socketserver::Address& address);
+  void start_tls(const socketserver::ClientOptions& options);
+
   boost::asio::io_context context_;
   socketserver::StreamSocket socket_;
+  socketserver::Seconds timeout_;
+  std::unique_ptr<socketserver::TLSSession> tls_;
 };
 
 /// Datagrams to one server (UDP, or Unix datagram: then bound to a temporary path of its

@@ -27,12 +27,17 @@ void BaseRequestHandler::run(Request& request, BaseServer& server) {
   after_finish();
 }
 
-void StreamRequestHandler::after_finish() noexcept {
+// A finish() that forgot the base class's must not lose the reply.
+void StreamRequestHandler::after_finish() noexcept { end_stream(); }
+
+void StreamRequestHandler::end_stream() noexcept {
   if (!wfile.attached()) return;
   try {
-    wfile.flush();  // a finish() that forgot the base class's must not lose the reply
-  } catch (...) {
+    wfile.flush();
+  } catch (...) {  // the peer is gone or stopped reading; nothing more can be delivered
+    return;
   }
+  if (TLSSession* session = tls()) session->close(connection(), timeout);
 }
 
 void StreamRequestHandler::setup() {
@@ -43,18 +48,17 @@ void StreamRequestHandler::setup() {
     connection().set_option(boost::asio::ip::tcp::no_delay(true));
   rfile.set_buffer_size(rbufsize);
   rfile.timeout = timeout;
-  rfile.attach(connection());
   wfile.timeout = timeout;
-  wfile.attach(connection(), wbufsize);
-}
-
-void StreamRequestHandler::finish() {
-  try {
-    wfile.flush();
-  } catch (const std::exception&) {
-    // The peer is gone or stopped reading; nothing more can be delivered.
+  if (TLSSession* session = tls()) {
+    rfile.attach(connection(), *session);
+    wfile.attach(connection(), *session, wbufsize);
+  } else {
+    rfile.attach(connection());
+    wfile.attach(connection(), wbufsize);
   }
 }
+
+void StreamRequestHandler::finish() { end_stream(); }
 
 void MessageRequestHandler::handle() {
   while (!close_connection) {

@@ -126,7 +126,8 @@ bool BaseServer::handle_request_noblock() {
   admit(*request);
   Address client = request->client_address;  // process_request() takes the request away
   try {
-    if (verify_request(*request)) {
+    // A request still to be opened is verified once it is open (process_request_inline()).
+    if (needs_opening(*request) || verify_request(*request)) {
       process_request(std::move(*request));
     } else {
       shutdown_request(*request);
@@ -175,6 +176,10 @@ void BaseServer::bind_and_activate() {
 
 void BaseServer::after_fork_in_child() {}
 
+bool BaseServer::needs_opening(const Request&) const noexcept { return false; }
+
+bool BaseServer::open_request(Request&) { return true; }
+
 void BaseServer::finish_request(Request& request) {
   factory_()->run(request, *this);
 }
@@ -203,7 +208,7 @@ bool BaseServer::process_request_inline(Request& request) noexcept {
   }
   bool ok = true;
   try {
-    finish_request(request);
+    if (!needs_opening(request) || (open_request(request) && verify_request(request))) finish_request(request);
   } catch (...) {
     ok = false;
     try {

@@ -1,6 +1,12 @@
 #include "socketserver/stream_server.hpp"
 
+#include <sstream>
+#include <stdexcept>
+
 #include <boost/system/system_error.hpp>
+
+#include "socketserver/tls_context.hpp"
+#include "socketserver/tls_session.hpp"
 
 #include "endpoints.hpp"
 #include "bind_socket.hpp"
@@ -14,6 +20,15 @@ bool is_transient(const boost::system::error_code& error) {
   using namespace boost::asio::error;
   return error == would_block || error == try_again || error == connection_aborted ||
          error == interrupted || error == boost::system::errc::protocol_error;
+}
+
+// Why a handshake failed, for the log: OpenSSL's reason, a reset, or the deadline.
+std::string handshake_failure(const std::exception& error, const Timeout& timeout) {
+  auto* system = dynamic_cast<const boost::system::system_error*>(&error);
+  if (!system || system->code() != boost::asio::error::timed_out || !timeout) return error.what();
+  std::ostringstream text;
+  text << "TLS handshake not finished within " << timeout->count() << " s";
+  return text.str();
 }
 
 } // namespace
@@ -57,8 +72,36 @@ std::optional<Request> StreamServer::get_request() {
   accept_error_reported_ = false;
   Request request;
   request.client_address = detail::to_address(peer_endpoint);
+  // The context is taken now: one swapped in later is for the connections after this one.
+  if (auto context = tls_context()) request.tls = std::make_shared<TLSSession>(std::move(context), peer);
   request.connection.emplace(std::move(peer));
   return request;
+}
+
+void StreamServer::set_tls_context(std::shared_ptr<TLSContext> context) {
+  if (context && context->role() != TLSContext::Role::server)
+    throw std::invalid_argument("set_tls_context() needs a server context (TLSContext::server())");
+  std::lock_guard lock(tls_mutex_);
+  tls_ = std::move(context);
+}
+
+std::shared_ptr<TLSContext> StreamServer::tls_context() const {
+  std::lock_guard lock(tls_mutex_);
+  return tls_;
+}
+
+bool StreamServer::needs_opening(const Request& request) const noexcept {
+  return request.tls && !request.tls->established();
+}
+
+bool StreamServer::open_request(Request& request) {
+  try {
+    request.tls->handshake(*request.connection, request_timeout);
+    return true;
+  } catch (const std::exception& e) {
+    log_message("dropped " + request.client_address.to_string() + ": " + handshake_failure(e, request_timeout));
+    return false;
+  }
 }
 
 void StreamServer::report_accept_error(const boost::system::error_code& error) {

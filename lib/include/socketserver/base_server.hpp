@@ -152,6 +152,11 @@ public:
   /// Return false to refuse @p request: it is then shut down without a handler. The
   /// default accepts the clients #allowed_networks allows and refuses the others with a
   /// log line (log_message()).
+  ///
+  /// A request that must be opened first (a TLS connection, see open_request()) is
+  /// verified once it is open, in its own thread, child process or fiber, so that an
+  /// override can judge the client by its certificate (`request.tls`); any other request
+  /// is verified by the serving thread as it is accepted.
   virtual bool verify_request(const Request& request);
   /// Arranges for finish_request() and shutdown_request(); the base class does both at
   /// once, in the calling thread. Mix-ins override this.
@@ -192,6 +197,15 @@ protected:
   /// Called in a forked child before it serves its request: a stream server closes its
   /// copy of the listening socket there. Does nothing by default.
   virtual void after_fork_in_child();
+
+  /// True while @p request has a step to go through before it can be verified and served,
+  /// one that waits for the client and so must not hold up the serving thread: a TLS
+  /// handshake. False by default.
+  virtual bool needs_opening(const Request& request) const noexcept;
+  /// That step, in the request's own thread, child process or fiber, bounded by
+  /// #request_timeout: StreamServer completes the TLS handshake. Returns false, after one
+  /// log line, to drop the request; then neither verify_request() nor a handler runs.
+  virtual bool open_request(Request& request);
 
   /// Records the address actually bound (server_bind() implementations call this).
   void set_server_address(Address address) { server_address_ = std::move(address); }

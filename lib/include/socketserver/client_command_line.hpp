@@ -3,12 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include <boost/program_options.hpp>
 
 #include "socketserver/address.hpp"
 #include "socketserver/command_line_base.hpp"
+#include "socketserver/tls_context.hpp"
 
 namespace socketserver {
 
@@ -18,6 +20,9 @@ struct ClientOptions {
   Address address;
   /// `--udp` was given: talk in datagrams (UDP, or Unix datagram with `--unix`).
   bool datagram = false;
+  /// The client's TLS context (`--tls`, `--tls-ca`, `--tls-cert`, `--tls-key`), its files
+  /// loaded; null for a plain connection.
+  std::shared_ptr<TLSContext> tls;
   /// Every option's value, the program's own options included.
   boost::program_options::variables_map values;
 };
@@ -26,8 +31,8 @@ struct ClientOptions {
 using ClientParseOutcome = BasicParseOutcome<ClientOptions>;
 
 /// The shared command line of a client: `--host`, `--port`, `--unix PATH`, `--udp` once
-/// allow_datagram() offered it, `--help` and `--version`, plus the program's own options
-/// (add_options()). Parsed like ServerCommandLine: a bad value is one line naming the option
+/// allow_datagram() offered it, `--tls [--tls-ca FILE] [--tls-cert FILE --tls-key FILE]`,
+/// `--help` and `--version`, plus the program's own options (add_options()). Parsed like ServerCommandLine: a bad value is one line naming the option
 /// and exit status 2. Needs the `socketserver::command_line` CMake target.
 class ClientCommandLine : public CommandLine {
 public:

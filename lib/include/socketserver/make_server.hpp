@@ -79,6 +79,9 @@ struct ServerConfig {
   /// (a burst of as many is allowed); further datagrams from it are dropped. 0 means no
   /// limit.
   double reply_rate_limit = 0;
+  /// Serve TLS with this context (TLSContext::server()); null serves plain. Stream servers
+  /// only: a datagram server refuses it. See StreamServer::set_tls_context().
+  std::shared_ptr<TLSContext> tls;
 };
 
 namespace detail {
@@ -94,6 +97,7 @@ ServerParameters bind_parameters(const ServerConfig& config);
 template <class Server>
 void require_server_kind(const ServerConfig& config) {
   constexpr bool datagram = std::is_base_of_v<DatagramServer, Server>;
+  if (datagram && config.tls) throw std::invalid_argument("TLS needs a stream server (TCP or Unix stream)");
   constexpr bool unix_socket = std::is_base_of_v<UnixStreamServer, Server> || std::is_base_of_v<UnixDatagramServer, Server>;
   if (config.datagram != datagram)
     throw std::invalid_argument(datagram ? "a datagram server class needs ServerConfig::datagram"
@@ -113,6 +117,7 @@ std::unique_ptr<BaseServer> build_server(const ServerConfig& config, HandlerFact
   server->drain_timeout = config.drain_timeout;
   server->allowed_networks = config.allowed_networks;
   server->max_connections = config.max_connections;
+  if constexpr (std::is_base_of_v<StreamServer, Server>) server->set_tls_context(config.tls);
   if constexpr (requires { server->reply_rate_limit; }) server->reply_rate_limit = config.reply_rate_limit;
   if constexpr (requires { server->queue_size; }) {
     if (config.workers > 0) server->workers = config.workers;

@@ -14,6 +14,8 @@
 
 namespace socketserver {
 
+class TLSSession;
+
 /// A connected stream socket (TCP or Unix), whatever its address family.
 using StreamSocket = boost::asio::generic::stream_protocol::socket;
 /// A datagram socket (UDP or Unix), whatever its address family.
@@ -26,7 +28,8 @@ using DatagramEndpoint = boost::asio::generic::datagram_protocol::endpoint;
 ///
 /// A Request is move-only; whoever holds it owns the connection. Stream connections are
 /// ordinary blocking sockets: read and write them through StreamRequestHandler's `rfile`
-/// and `wfile`, which add the timeouts, or with Asio's synchronous calls (no timeout).
+/// and `wfile`, which add the timeouts (and TLS, when the server has it), or with Asio's
+/// synchronous calls (no timeout, no TLS).
 struct Request {
   /// The accepted connection; set by stream servers only.
   std::optional<StreamSocket> connection;
@@ -36,6 +39,10 @@ struct Request {
   DatagramSocket* datagram_socket = nullptr;
   /// The datagram's sender, for sending the reply; set by datagram servers only.
   DatagramEndpoint datagram_sender;
+  /// The connection's TLS, on a server given a TLSContext: made when the connection is
+  /// accepted, its handshake done before verify_request() and the handler run; null for a
+  /// plain connection.
+  std::shared_ptr<TLSSession> tls;
   /// The peer, printable (Python's `client_address`).
   Address client_address;
   /// Held for as long as the connection counts against the server's `max_connections`;

@@ -35,6 +35,8 @@ using ParseOutcome = BasicParseOutcome<ServerOptions>;
 ///   `--drain-timeout SECS` (how long in-flight requests may finish after SIGINT/SIGTERM),
 ///   `--max-connections N`, `--reply-rate N` (with `--udp`), `--backlog N`, `--allow CIDR`
 ///   (repeatable: accept only clients from these networks);
+/// - TLS on stream servers: `--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]`
+///   (ServerConfig::tls, the files loaded as the line is parsed);
 /// - and `--verbose`, `--config FILE`, `--help`, `--version`, plus the program's own options
 ///   (add_options()).
 ///

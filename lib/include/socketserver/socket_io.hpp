@@ -7,7 +7,10 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <span>
 #include <string>
+
+#include <boost/asio/buffer.hpp>
 
 #include "socketserver/reader.hpp"
 #include "socketserver/request.hpp"
@@ -15,6 +18,8 @@
 #include "socketserver/writer.hpp"
 
 namespace socketserver {
+
+class TLSSession;
 
 /// Reads a connection with a deadline: each public call (a whole `readline()`, a whole
 /// `read_exactly()`) must finish within #timeout, so a peer that goes silent, or that
@@ -26,11 +31,9 @@ public:
   SocketReader() = default;
 
   /// Reads from @p socket (blocking or non-blocking mode).
-  void attach(StreamSocket& socket) {
-    socket_ = &socket;
-    kernel_timeout_.reset();
-    filled_ = false;
-  }
+  void attach(StreamSocket& socket) { attach(socket, nullptr); }
+  /// Reads the TLS stream @p session carries over @p socket (its handshake done).
+  void attach(StreamSocket& socket, TLSSession& session) { attach(socket, &session); }
 
   /// Time limit of each read call; none waits for ever.
   Timeout timeout;
@@ -43,7 +46,7 @@ public:
   /// counterpart of SocketWriter::send_file(). Buffered bytes go first; the rest moves with
   /// the kernel's splice(2) through a pipe, so the payload is never copied through the
   /// process (read and write take over when @p file_descriptor does not accept splice, as
-  /// with O_APPEND files). Unlike the other reads, #timeout bounds inactivity here: each
+  /// with O_APPEND files, and under TLS, whose bytes must be decrypted). Unlike the other reads, #timeout bounds inactivity here: each
   /// wait for more bytes may last that long, so a long transfer is not cut off.
   std::uint64_t read_to_file(int file_descriptor,
                              std::uint64_t count = std::numeric_limits<std::uint64_t>::max());
@@ -58,7 +61,15 @@ protected:
   void wait_for_bytes() override;
 
 private:
+  void attach(StreamSocket& socket, TLSSession* session) {
+    socket_ = &socket;
+    tls_ = session;
+    kernel_timeout_.reset();
+    filled_ = false;
+  }
+
   StreamSocket* socket_ = nullptr;
+  TLSSession* tls_ = nullptr;
   std::optional<std::chrono::steady_clock::time_point> deadline_;
   std::optional<Seconds> kernel_timeout_;  // what SO_RCVTIMEO holds
   bool first_fill_ = true;                 // of the current operation
@@ -75,10 +86,10 @@ public:
   SocketWriter() = default;
 
   /// Writes to @p socket (blocking or non-blocking mode); @p buffer_size 0 sends at once.
-  void attach(StreamSocket& socket, std::size_t buffer_size) {
-    socket_ = &socket;
-    buffer_size_ = buffer_size;
-    kernel_timeout_.reset();
+  void attach(StreamSocket& socket, std::size_t buffer_size) { attach(socket, nullptr, buffer_size); }
+  /// Writes through the TLS stream @p session carries over @p socket (its handshake done).
+  void attach(StreamSocket& socket, TLSSession& session, std::size_t buffer_size) {
+    attach(socket, &session, buffer_size);
   }
 
   /// Inactivity limit of each write; none waits for ever.
@@ -101,13 +112,23 @@ public:
 
   /// Sends @p count bytes of the open file @p file_descriptor, starting at @p offset, with
   /// the kernel's sendfile(2): the bytes go from the page cache to the socket without a
-  /// copy through the process (Python's `socket.sendfile()`). Flushes the buffer first;
+  /// copy through the process (Python's `socket.sendfile()`); under TLS, which must
+  /// encrypt them, the file is read and written in 64 KiB pieces instead. Flushes the buffer first;
   /// #timeout bounds inactivity as for write(). Returns the bytes sent, fewer than
   /// @p count only when the file ends first.
   std::uint64_t send_file(int file_descriptor, std::uint64_t offset, std::uint64_t count);
 
 private:
+  void attach(StreamSocket& socket, TLSSession* session, std::size_t buffer_size) {
+    socket_ = &socket;
+    tls_ = session;
+    buffer_size_ = buffer_size;
+    kernel_timeout_.reset();
+  }
   void apply_timeout();
+  std::uint64_t send_file_through_tls(int file_descriptor, std::uint64_t offset, std::uint64_t count);
+  std::size_t send_some(std::span<const boost::asio::const_buffer> buffers,
+                        const std::optional<std::chrono::steady_clock::time_point>& deadline);
   std::optional<std::chrono::steady_clock::time_point> transfer_deadline(std::uint64_t bytes) const;
   std::optional<std::chrono::steady_clock::time_point> next_deadline(
       const std::optional<std::chrono::steady_clock::time_point>& whole) const;
@@ -118,6 +139,7 @@ private:
   std::uint64_t paced(std::uint64_t wanted) const;
 
   StreamSocket* socket_ = nullptr;
+  TLSSession* tls_ = nullptr;
   std::optional<Seconds> kernel_timeout_;  // what SO_SNDTIMEO holds
   std::size_t buffer_size_ = 0;
   std::string buffer_;

@@ -28,5 +28,7 @@
 #include "socketserver/stream_server.hpp"
 #include "socketserver/thread_pool_mixin.hpp"
 #include "socketserver/threading_mixin.hpp"
+#include "socketserver/tls_context.hpp"
+#include "socketserver/tls_session.hpp"
 #include "socketserver/version.hpp"
 #include "socketserver/writer.hpp"

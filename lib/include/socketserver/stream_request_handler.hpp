@@ -7,6 +7,7 @@
 
 #include "socketserver/base_request_handler.hpp"
 #include "socketserver/socket_io.hpp"
+#include "socketserver/tls_session.hpp"
 
 namespace socketserver {
 
@@ -41,17 +42,24 @@ public:
 
   /// The connected socket (Python's `self.connection`), in blocking mode. Reads and
   /// writes through rfile and wfile are bounded by #timeout; calls made on the socket
-  /// directly are not.
+  /// directly are not, and bypass TLS.
   StreamSocket& connection() const { return *request().connection; }
+
+  /// The connection's TLS on a server with a TLSContext (the peer's certificate, the
+  /// version, the cipher, the ALPN protocol); null on a plain connection. #rfile and
+  /// #wfile read and write through it already.
+  TLSSession* tls() const noexcept { return request().tls.get(); }
 
   /// Applies the attributes above and attaches #rfile and #wfile.
   void setup() override;
-  /// Flushes #wfile (errors are ignored: the peer may be gone). The server flushes it
-  /// after finish() too, so an override that does not call this loses nothing.
+  /// Flushes #wfile, and under TLS sends close_notify (errors are ignored: the peer may be
+  /// gone). The server does both after finish() too, so an override that does not call
+  /// this loses nothing.
   void finish() override;
 
 private:
   void after_finish() noexcept override;
+  void end_stream() noexcept;
 };
 
 } // namespace socketserver

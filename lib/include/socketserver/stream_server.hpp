@@ -6,12 +6,17 @@
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/socket_base.hpp>
 
+#include <memory>
+#include <mutex>
+
 #include "socketserver/base_server.hpp"
 #include "socketserver/detail/bound_server.hpp"
 #include "socketserver/detail/unix_socket_file.hpp"
 #include "socketserver/server_parameters.hpp"
 
 namespace socketserver {
+
+class TLSContext;
 
 /// A server of stream connections for any address family: what TCPServer and
 /// UnixStreamServer share. Each request is one accepted connection.
@@ -43,6 +48,20 @@ public:
   /// listening socket, then drains.
   void server_close() override;
 
+  /// Serves TLS with @p context (a TLSContext::server()) on every connection accepted
+  /// from now on; null serves them plain. Each connection's handshake runs in its own
+  /// thread, child process or fiber, never in the serving thread, and must finish within
+  /// `request_timeout`; one that fails or times out is logged (the client and OpenSSL's
+  /// reason) and closed. Handlers are unchanged: rfile and wfile read and write through
+  /// TLS.
+  ///
+  /// Thread-safe, and the way to load a renewed certificate without a restart: make a new
+  /// context from the new files and set it; connections already open keep the context
+  /// they were accepted with.
+  void set_tls_context(std::shared_ptr<TLSContext> context);
+  /// The context new connections get; null when the server is plain.
+  std::shared_ptr<TLSContext> tls_context() const;
+
 protected:
   /// Only subclasses construct: pick TCPServer or UnixStreamServer.
   StreamServer(Address address, HandlerFactory factory, const ServerParameters& parameters);
@@ -50,6 +69,10 @@ protected:
   void async_wait_for_request(std::function<void(const boost::system::error_code&)> done) override;
   /// Closes the child's copy of the listening socket.
   void after_fork_in_child() override;
+  /// True for a TLS connection whose handshake is still to come.
+  bool needs_opening(const Request& request) const noexcept override;
+  /// Completes the TLS handshake.
+  bool open_request(Request& request) override;
 
   /// The listening socket.
   boost::asio::basic_socket_acceptor<boost::asio::generic::stream_protocol> acceptor_;
@@ -58,6 +81,8 @@ private:
   void report_accept_error(const boost::system::error_code& error);
   bool accept_error_reported_ = false;
   detail::UnixSocketFile socket_file_;
+  mutable std::mutex tls_mutex_;
+  std::shared_ptr<TLSContext> tls_;
 };
 
 /// Python's `TCPServer`: connections over IPv4 or IPv6 (give an IPv6 address for IPv6).

@@ -2,6 +2,8 @@
 
 #include "option_values.hpp"
 #include "parse_steps.hpp"
+#include "tls_options.hpp"
+#include "usage_error.hpp"
 
 namespace po = boost::program_options;
 
@@ -19,6 +21,7 @@ po::options_description ClientCommandLine::shared_options() const {
   add("port", po::value<unsigned>()->default_value(default_port())->value_name("PORT"), "server port");
   add("unix", po::value<std::string>()->value_name("PATH"), "connect to a Unix-domain socket instead");
   if (datagram_offered()) add("udp", po::bool_switch(), "use datagrams (UDP, or Unix datagram with --unix)");
+  add_client_tls_options(shared);
   return shared;
 }
 
@@ -35,6 +38,8 @@ ClientOptions ClientCommandLine::interpret(const po::variables_map& values) cons
   ClientOptions options;
   options.address = address(values, 1);
   options.datagram = datagram_offered() && values["udp"].as<bool>();
+  options.tls = client_tls_context(values);
+  if (options.tls && options.datagram) throw UsageError("tls", "TLS needs a stream connection: not with --udp");
   options.values = values;
   return options;
 }

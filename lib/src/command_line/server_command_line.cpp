@@ -5,6 +5,7 @@
 
 #include "option_values.hpp"
 #include "parse_steps.hpp"
+#include "tls_options.hpp"
 #include "usage_error.hpp"
 
 namespace po = boost::program_options;
@@ -45,6 +46,7 @@ po::options_description ServerCommandLine::shared_options() const {
   add("backlog", po::value<unsigned>()->value_name("N"), "listen() backlog, at most 65535 (default: system maximum)");
   add("allow", po::value<std::vector<std::string>>()->composing()->value_name("CIDR"),
       "accept only clients from this network, e.g. 127.0.0.0/8 or ::1/128 (repeatable; default: all)");
+  add_server_tls_options(shared);
   add("verbose", po::bool_switch(), "log each request on stderr");
   add("config", po::value<std::string>()->value_name("FILE"), "read options from FILE (name = value lines)");
   return shared;
@@ -95,6 +97,8 @@ ServerOptions ServerCommandLine::interpret(const po::variables_map& values) cons
       }
     }
   }
+  config.tls = server_tls_context(values);
+  if (config.tls && config.datagram) throw UsageError("tls-cert", "TLS needs a stream server: not with --udp");
   options.verbose = values["verbose"].as<bool>();
   config.log_requests = options.verbose;
   options.values = values;
