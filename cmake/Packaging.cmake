@@ -102,7 +102,7 @@ if(PROJECT_IS_TOP_LEVEL)
   set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
   # What a consumer's find_package() and link need; the compiler and CMake are the
   # user's choice.
-  set(CPACK_DEBIAN_PACKAGE_DEPENDS "libboost-dev (>= 1.74), libboost-program-options-dev (>= 1.74), libboost-context-dev (>= 1.74)")
+  set(CPACK_DEBIAN_PACKAGE_DEPENDS "libboost-dev (>= 1.74), libboost-program-options-dev (>= 1.74), libboost-context-dev (>= 1.74), libssl-dev (>= 3.0)")
   set(CPACK_DEBIAN_PACKAGE_SUGGESTS "cmake (>= 3.21), g++ (>= 12)")
   include(CPack)
 endif()

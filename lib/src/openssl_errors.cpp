@@ -2,6 +2,8 @@
 
 #include <openssl/err.h>
 
+#include <cstring>
+
 namespace socketserver::detail {
 
 std::string take_openssl_error(const std::string& fallback) {
@@ -10,6 +12,7 @@ std::string take_openssl_error(const std::string& fallback) {
   unsigned long first = ERR_get_error();
   if (first == 0) return fallback;
   ERR_clear_error();
+  if (ERR_SYSTEM_ERROR(first)) return std::strerror(ERR_GET_REASON(first));  // a file that is not there
   const char* reason = ERR_reason_error_string(first);
   if (reason) return reason;
   char text[256];

@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <stdexcept>
 
@@ -22,8 +23,10 @@ void load_certificate_chain(SSL_CTX* context, const std::filesystem::path& file)
 
 void load_private_key(SSL_CTX* context, const std::filesystem::path& key, const std::filesystem::path& certificate) {
   ERR_clear_error();
-  if (SSL_CTX_use_PrivateKey_file(context, key.c_str(), SSL_FILETYPE_PEM) != 1) cannot_load("private key", key);
-  if (SSL_CTX_check_private_key(context) != 1)
+  bool loaded = SSL_CTX_use_PrivateKey_file(context, key.c_str(), SSL_FILETYPE_PEM) == 1;
+  bool mismatch = !loaded && ERR_GET_REASON(ERR_peek_error()) == X509_R_KEY_VALUES_MISMATCH;
+  if (!loaded && !mismatch) cannot_load("private key", key);
+  if (mismatch || SSL_CTX_check_private_key(context) != 1)
     throw std::runtime_error("the TLS private key '" + key.string() + "' does not belong to the certificate '" +
                              certificate.string() + "': " + detail::take_openssl_error());
 }

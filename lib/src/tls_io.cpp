@@ -5,6 +5,7 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <cerrno>
 #include <climits>
@@ -136,9 +137,16 @@ ssl_st* new_tls_connection(ssl_ctx_st* context, int fd) {
 }
 
 void tls_handshake(ssl_st* ssl, StreamSocket& socket, const Deadline& deadline) {
-  if (drive(ssl, socket, deadline, "TLS handshake failed", [&] { return SSL_do_handshake(ssl); }) ==
-      Step::end_of_stream)
-    throw std::runtime_error("TLS handshake failed: connection closed by the peer");
+  Step step;
+  try {
+    step = drive(ssl, socket, deadline, "TLS handshake failed", [&] { return SSL_do_handshake(ssl); });
+  } catch (const std::runtime_error& e) {
+    // "certificate verify failed" says little: the verification's own result says why.
+    long verified = SSL_get_verify_result(ssl);
+    if (verified == X509_V_OK || dynamic_cast<const boost::system::system_error*>(&e)) throw;
+    throw std::runtime_error(std::string(e.what()) + " (" + X509_verify_cert_error_string(verified) + ")");
+  }
+  if (step == Step::end_of_stream) throw std::runtime_error("TLS handshake failed: connection closed by the peer");
 }
 
 std::size_t tls_read_some(TLSSession& session, StreamSocket& socket, boost::asio::mutable_buffer buffer,

@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "cli_support.hpp"
+#include "tls_support.hpp"
 
 using namespace socketserver;
 using cli_test::expect_usage_error;
@@ -89,3 +90,27 @@ BOOST_AUTO_TEST_CASE(version_lines) {
   BOOST_TEST(cli_test::parse(cli, {"--version"}).message ==
              "prog 0.9 (socketserver " + std::string(socketserver::version) + ")\n");
 }
+
+BOOST_AUTO_TEST_SUITE(tls_options)
+
+const tls_test::Certificates& files() { return tls_test::certificates(); }
+
+BOOST_AUTO_TEST_CASE(tls_and_any_tls_file_make_a_client_context) {
+  BOOST_TEST(!accepted({}).tls);
+  auto system_store = accepted({"--tls"}).tls;
+  BOOST_TEST_REQUIRE(system_store != nullptr);
+  BOOST_TEST((system_store->role() == TLSContext::Role::client));
+  BOOST_TEST(accepted({"--tls-ca", files().ca}).tls != nullptr);
+  BOOST_TEST(accepted({"--tls-ca", files().ca, "--tls-cert", files().client, "--tls-key", files().client_key}).tls !=
+             nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(bad_tls_options_are_one_line) {
+  expect_usage_error(parse({"--tls-cert", files().client}), "--tls-key");
+  expect_usage_error(parse({"--tls", "--tls-key", files().client_key}), "--tls-cert");
+  expect_usage_error(parse({"--tls-ca", files().dir + "/missing.pem"}), "--tls-ca: cannot read");
+  expect_usage_error(parse({"--tls-ca", files().client_key}), "certificate authorities from '" + files().client_key);
+  expect_usage_error(parse({"--tls", "--udp"}, true), "--tls: TLS needs a stream connection");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

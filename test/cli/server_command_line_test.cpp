@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli_support.hpp"
+#include "tls_support.hpp"
 
 using namespace socketserver;
 using cli_test::ConfigFile;
@@ -529,6 +530,52 @@ BOOST_AUTO_TEST_CASE(help_and_version_print_and_exit_0) {
 
 BOOST_AUTO_TEST_CASE(good_options_return) {
   BOOST_TEST(run_parse_or_exit({"--port", "1"}).status == 42);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(tls_options)
+
+const tls_test::Certificates& files() { return tls_test::certificates(); }
+
+BOOST_AUTO_TEST_CASE(certificate_and_key_make_a_server_context) {
+  ServerConfig plain = accepted({}).config;
+  BOOST_TEST(!plain.tls);
+  ServerConfig config = accepted({"--tls-cert", files().server, "--tls-key", files().server_key}).config;
+  BOOST_TEST_REQUIRE(config.tls != nullptr);
+  BOOST_TEST((config.tls->role() == TLSContext::Role::server));
+  BOOST_TEST(!config.tls->requires_client_certificate());
+  ServerConfig mutual = accepted({"--tls-cert", files().server, "--tls-key", files().server_key,
+                                  "--tls-client-ca", files().ca}).config;
+  BOOST_TEST_REQUIRE(mutual.tls != nullptr);
+  BOOST_TEST(mutual.tls->requires_client_certificate());
+}
+
+BOOST_AUTO_TEST_CASE(certificate_and_key_go_together) {
+  expect_usage_error(parse({"--tls-cert", files().server}), "--tls-key");
+  expect_usage_error(parse({"--tls-key", files().server_key}), "--tls-cert");
+  expect_usage_error(parse({"--tls-client-ca", files().ca}), "--tls-client-ca");
+}
+
+BOOST_AUTO_TEST_CASE(files_that_cannot_be_used_are_named) {
+  expect_usage_error(parse({"--tls-cert", files().dir + "/missing.pem", "--tls-key", files().server_key}),
+                     "--tls-cert: cannot read '" + files().dir + "/missing.pem'");
+  expect_usage_error(parse({"--tls-cert", files().server, "--tls-key", files().wrong_key}),
+                     "'" + files().wrong_key + "' does not belong to the certificate");
+  expect_usage_error(parse({"--tls-cert", files().server_key, "--tls-key", files().server_key}),
+                     "certificate chain from '" + files().server_key + "'");
+  expect_usage_error(parse({"--tls-cert", files().server, "--tls-key", files().server,}),
+                     "private key from '" + files().server + "'");
+}
+
+BOOST_AUTO_TEST_CASE(no_tls_for_datagrams) {
+  expect_usage_error(parse({"--udp", "--tls-cert", files().server, "--tls-key", files().server_key}, true),
+                     "--tls-cert: TLS needs a stream server");
+}
+
+BOOST_AUTO_TEST_CASE(from_a_config_file) {
+  ConfigFile file("tls-cert = " + files().server + "\ntls-key = " + files().server_key + "\n");
+  BOOST_TEST(accepted({"--config", file.path}).config.tls != nullptr);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
