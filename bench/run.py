@@ -16,6 +16,12 @@ Repetitions are interleaved (run 1 of every contender, then run 2, ...) so that 
 load drifts over all contenders alike; the tables hold medians. When examples/file_server
 and file_client are built, a 1 GiB file transfer is compared with `cat FILE > /dev/null`.
 
+TLS rows (`--workloads tls` runs only them): every echo_server mode with --tls-cert/--tls-key
+and the raw-Asio TLS reference bench/asio_tls_echo (the library's OpenSSL settings over
+asio::ssl::stream), driven by `loadgen --tls --tls-ca CA`: pingpong 16 × 16 KiB and full TLS 1.3
+handshakes per second (connrate: connect, handshake, one 64-byte echo, close). The
+certificates (EC P-256) are made once by test/tls/make_certificates in BUILD_DIR/bench-tls.
+
 Standard library only. Every server runs in its own session and is killed with its whole
 process group at the end of its turn; every loadgen run is bounded in time.
 """
@@ -51,6 +57,13 @@ TCP_WORKLOADS = [
     ("bulk", "bulk 1 conn × 64 KiB chunks (echoed)", ["bulk", "-c", "1", "-s", "65536"], "mbps", "MB/s"),
 ]
 UDP_WORKLOADS = [("udp16", "udp 16 sockets × 64 B", ["udp", "-c", "16", "-s", "64"], "rate", "dgram/s")]
+# Over TLS (loadgen --tls, with --tls-ca added when run): the same pingpong as pp16k, and
+# conn8 with a full TLS 1.3 handshake per connection (never resumed).
+TLS_WORKLOADS = [
+    ("pp16k-tls", "pingpong 16 × 16 KiB over TLS", ["pingpong", "-c", "16", "-s", "16384", "--tls"], "mbps", "MB/s"),
+    ("conn8-tls", "TLS handshakes per second", ["connrate", "-c", "8", "-s", "64", "--tls"], "rate", "handshakes/s"),
+]
+TLS_KEYS = [k for k, *_ in TLS_WORKLOADS]
 # Many connections: each cell its own server (forking and pool are sized to the connections).
 MANY_WORKLOADS = [
     ("pp1k", "pingpong 1,000 conn × 64 B", ["pingpong", "-c", "1000", "-s", "64"], "rate", "req/s"),
@@ -67,7 +80,7 @@ MANY_WARMUP = 2.0
 MANY_DURATION = 1.0
 MANY_IO_TIMEOUT = 30  # seconds for 10,000 connects (or idle pings) to complete
 IDLE_COUNTS = [1000, 10000]
-ALL_WORKLOADS = TCP_WORKLOADS + MANY_WORKLOADS + UDP_WORKLOADS
+ALL_WORKLOADS = TCP_WORKLOADS + MANY_WORKLOADS + UDP_WORKLOADS + TLS_WORKLOADS
 # The issue's rows: `--mode async` against raw Asio, with one thread and with two.
 ASYNC_ROWS = "async,asio,async-t2,asio-t2"
 UNPINNED_ONLY = {"async-t2", "asio-t2"}  # two threads: placed by the scheduler only
@@ -83,9 +96,21 @@ UNLIMITED_REPLIES = ["--reply-rate", "0"]
 IDLE_TIMEOUT = ["--timeout", "60"]  # longer than the 10,000-connection idle rows take
 
 
+def tls_certificates(build):
+    """The server certificate, its key and the CA that signed it, made once in BUILD/bench-tls."""
+    where = build / "bench-tls"
+    names = [where / n for n in ("server.pem", "server.key", "ca.pem")]
+    if not all(n.exists() for n in names):
+        subprocess.run([str(ROOT / "test" / "tls" / "make_certificates"), str(where)], check=True)
+    return names
+
+
 def contenders(build):
     echo = str(build / "examples" / "echo_server")
     asio = str(build / "bench" / "asio_echo")
+    asio_tls = str(build / "bench" / "asio_tls_echo")
+    cert, key, _ca = (build / "bench-tls" / n for n in ("server.pem", "server.key", "ca.pem"))
+    tls_files = ["--tls-cert", str(cert), "--tls-key", str(key)]
     tcp = [
         ("sync", [echo, "--port", "0", "--mode", "sync", *UNCAPPED]),
         ("async", [echo, "--port", "0", "--mode", "async", "--threads", "1", *UNCAPPED]),
@@ -114,7 +139,17 @@ def contenders(build):
         ("py-threading", [PYTHON, str(ROOT / "bench" / "py_threading_echo.py"), "--port", "0"], []),
         ("asio", [asio, "--port", "0"], []),
     ]
-    return tcp, udp, idle
+    # Over TLS: every mode (pinned and unpinned alike), and the raw-Asio TLS reference.
+    tls = [
+        ("tls sync", [echo, "--port", "0", "--mode", "sync", *UNCAPPED, *tls_files]),
+        ("tls async", [echo, "--port", "0", "--mode", "async", "--threads", "1", *UNCAPPED, *tls_files]),
+        ("tls threading", [echo, "--port", "0", "--mode", "threading", *UNCAPPED, *tls_files]),
+        ("tls forking", [echo, "--port", "0", "--mode", "forking", "--max-children", str(MAX_CHILDREN), *UNCAPPED,
+                         *tls_files]),
+        ("tls pool", [echo, "--port", "0", "--mode", "pool", "--workers", str(POOL_WORKERS), *UNCAPPED, *tls_files]),
+        ("tls asio", [asio_tls, "--port", "0", *tls_files]),
+    ]
+    return tcp, udp, idle, tls
 
 
 def with_option(argv, option, value):
@@ -133,7 +168,7 @@ ONE_AT_A_TIME_WHY = ("it serves one connection at a time, to its end, as Python'
 def one_at_a_time_skips(name, workload_key):
     """Why @p name is not run at @p workload_key (several connections open at once), or None."""
     several = workload_key.startswith("pp") or workload_key.startswith("idle")
-    return ONE_AT_A_TIME_WHY if name in ONE_AT_A_TIME and several else None
+    return ONE_AT_A_TIME_WHY if name.removeprefix("tls ") in ONE_AT_A_TIME and several else None
 
 
 def scaled(name, argv, connections):
@@ -343,10 +378,12 @@ def fmt(value, unit):
 EPILOG = f"""\
 contenders (--only): {", ".join(["sync", "async", "threading", "forking", "pool", "py-threading", "py-forking",
                                   "asio", "async-t2", "asio-t2", "udp sync", "udp threading", "udp forking",
-                                  "udp pool", "udp asio"])}
+                                  "udp pool", "udp asio", "tls sync", "tls async", "tls threading",
+                                  "tls forking", "tls pool", "tls asio"])}
   (async-t2 and asio-t2 run unpinned only; the idle rows take the TCP names, threading
-  its "threading, never sent" row too)
+  its "threading, never sent" row too; `tls` stands for every tls contender)
 workloads (--workloads): {", ".join(k for k, *_ in ALL_WORKLOADS)}, {", ".join(f"idle{n // 1000}k" for n in IDLE_COUNTS)}
+  (`tls` stands for {", ".join(TLS_KEYS)})
 
 the full run, as docs/benchmarks.md is made (on a quiet machine; estimated at about 20 minutes
 on 2 cores from short runs of its parts):
@@ -359,6 +396,9 @@ placements; the other targets show "not measured"):
 a quick check of a few cells (not results: one short run each):
   python3 bench/run.py --build-dir build --only async,asio --workloads pp16,pp10k,idle10k \\
       --runs 1 --duration 0.3 --placements pinned --no-file
+
+only the TLS rows (every mode over TLS and the raw-Asio TLS echo; the TLS targets):
+  python3 bench/run.py --build-dir build --workloads tls --no-file
 
 A run with --only or --workloads writes BUILD_DIR/benchmarks-subset.md unless --output is
 given, so that docs/benchmarks.md only ever holds a full run.
@@ -388,18 +428,22 @@ def main():
         args.output = str(build / "benchmarks-subset.md") if subset else str(ROOT / "docs" / "benchmarks.md")
     known = {k for k, *_ in ALL_WORKLOADS} | {f"idle{n // 1000}k" for n in IDLE_COUNTS}
     wanted_workloads = set(args.workloads.split(",")) if args.workloads else known
+    if "tls" in wanted_workloads:
+        wanted_workloads = (wanted_workloads - {"tls"}) | set(TLS_KEYS)
     if wanted_workloads - known:
         sys.exit(f"run.py: unknown workloads: {', '.join(sorted(wanted_workloads - known))} (known: {', '.join(sorted(known))})")
 
     if args.build:
         if not (build / "CMakeCache.txt").exists():
             subprocess.run(["cmake", "-S", str(ROOT), "-B", str(build), "-DSOCKETSERVER_BUILD_TESTS=OFF"], check=True)
-        targets = ["loadgen", "asio_echo", "echo_server"]
+        targets = ["loadgen", "asio_echo", "asio_tls_echo", "echo_server"]
         if (ROOT / "examples" / "file_server.cpp").exists():
             targets += ["file_server", "file_client"]
         subprocess.run(["cmake", "--build", str(build), "-j2", "--target", *targets], check=True)
     loadgen = build / "bench" / "loadgen"
-    for needed in (loadgen, build / "bench" / "asio_echo", build / "examples" / "echo_server"):
+    tls_wanted = bool(wanted_workloads & set(TLS_KEYS))
+    for needed in (loadgen, build / "bench" / "asio_echo", build / "examples" / "echo_server") + (
+            (build / "bench" / "asio_tls_echo",) if tls_wanted else ()):
         if not needed.exists():
             sys.exit(f"run.py: {needed} is missing: build it first (or pass --build)")
     # 10,000 connections need 10,000 descriptors on each side: every contender (and loadgen,
@@ -423,14 +467,18 @@ def main():
     if not pinned_ok:
         placements = ["unpinned"]
     cpus = {"pinned": (0, 1), "unpinned": (None, None)}
-    tcp, udp, idle = contenders(build)
+    tcp, udp, idle, tls = contenders(build)
+    tls_ca = tls_certificates(build)[2] if tls_wanted else None
     if args.only:
         wanted = set(args.only.split(","))
-        names = {c[0] for c in tcp + udp} | {c[0].split(",")[0] for c in idle}
+        if "tls" in wanted:
+            wanted = (wanted - {"tls"}) | {c[0] for c in tls}
+        names = {c[0] for c in tcp + udp + tls} | {c[0].split(",")[0] for c in idle}
         if wanted - names:
             sys.exit(f"run.py: unknown contenders: {', '.join(sorted(wanted - names))} (known: {', '.join(sorted(names))})")
         tcp = [c for c in tcp if c[0] in wanted]
         udp = [c for c in udp if c[0] in wanted]
+        tls = [c for c in tls if c[0] in wanted]
         idle = [c for c in idle if c[0].split(',')[0] in wanted]  # threading: its never-sent row too
     logdir = tempfile.mkdtemp(prefix="socketserver-bench-")
 
@@ -438,17 +486,19 @@ def main():
     commands = {}         # workload -> a loadgen command line (with PORT and PID)
     server_errors = {}    # contender -> stderr lines
     skipped = {}          # (contender, workload) -> why it was not run
-    for name, _argv in tcp:
-        for workload in TCP_WORKLOADS:
-            if workload[0] in wanted_workloads and (why := one_at_a_time_skips(name, workload[0])):
-                skipped[(name, workload[0])] = why
+    for group, workloads in ((tcp, TCP_WORKLOADS), (tls, TLS_WORKLOADS)):
+        for name, _argv in group:
+            for workload in workloads:
+                if workload[0] in wanted_workloads and (why := one_at_a_time_skips(name, workload[0])):
+                    skipped[(name, workload[0])] = why
     for count in IDLE_COUNTS:
         for name, _argv, _extra in idle:
             key = f"idle{count // 1000}k"
             if key in wanted_workloads and (why := one_at_a_time_skips(name, key)):
                 skipped[(name, key)] = why
     groups = [(tcp, [w for w in TCP_WORKLOADS if w[0] in wanted_workloads]),
-              (udp, [w for w in UDP_WORKLOADS if w[0] in wanted_workloads])]
+              (udp, [w for w in UDP_WORKLOADS if w[0] in wanted_workloads]),
+              (tls, [w for w in TLS_WORKLOADS if w[0] in wanted_workloads])]
     many = [w for w in MANY_WORKLOADS if w[0] in wanted_workloads]
     idle_counts = [n for n in IDLE_COUNTS if f"idle{n // 1000}k" in wanted_workloads]
     many_cells = []       # (contender, argv, workload) for each placement's many-connection runs
@@ -480,7 +530,7 @@ def main():
         log(f"[{placement} {rep + 1}/{args.runs} {done_runs}/{total_runs} "
             f"{time.monotonic() - started:5.0f}s] {name:13s} {key:7s} "
             f"{fmt(data.get(metric, 0), unit):>9s} {unit}, server {data.get('server_cpu_us_per_op', 0):6.1f} µs "
-            f"CPU/op{flag}")
+            f"CPU/op, busy: server {data.get('server_busy', 0):.2f} loadgen {data.get('loadgen_busy', 0):.2f}{flag}")
 
     def stop(name, server):
         errors = server.stop()
@@ -499,7 +549,9 @@ def main():
                         continue
                     server = Server(argv, server_cpu, logdir)
                     for workload in mine:
-                        data, cmd = run_loadgen(loadgen, workload[2], server, client_cpu, args.duration, args.warmup)
+                        extra = ["--tls-ca", str(tls_ca)] if "--tls" in workload[2] else []
+                        data, cmd = run_loadgen(loadgen, workload[2], server, client_cpu, args.duration, args.warmup,
+                                                extra)
                         record(placement, rep, name, server, workload, data, cmd)
                     stop(name, server)
             # One server per many-connection cell: forking and pool are sized to its connections.
@@ -547,14 +599,14 @@ def main():
                                         for (n, c), r in idle_results.items()],
                                "skipped": [{"contender": c, "workload": w, "why": why} for (c, w), why in skipped.items()],
                                "file": file_result}, indent=1))
-    doc = render(args, date, machine, load_before, load_after, busy_before, elapsed, placements, tcp, udp,
+    doc = render(args, date, machine, load_before, load_after, busy_before, elapsed, placements, tcp, udp, tls,
                  results, commands, idle_results, file_result, server_errors, build, skipped, nofile)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(doc)
     log(f"run.py: wrote {args.output} (raw runs: {raw}) in {elapsed:.0f} s")
 
 
-def render(args, date, machine, load_before, load_after, busy_before, elapsed, placements, tcp, udp, results,
+def render(args, date, machine, load_before, load_after, busy_before, elapsed, placements, tcp, udp, tls, results,
            commands, idle_results, file_result, server_errors, build, skipped, nofile):
     def runs(placement, contender, key):
         return results.get((placement, contender, key), [])
@@ -616,12 +668,14 @@ def render(args, date, machine, load_before, load_after, busy_before, elapsed, p
     w("python3 bench/run.py --build-dir build-bench      # or: python3 bench/run.py --build")
     w(f"# only --mode async against raw Asio (writes build-bench/benchmarks-subset.md):")
     w(f"python3 bench/run.py --build-dir build-bench --only {ASYNC_ROWS} --no-file")
+    w("# only the TLS rows (writes build-bench/benchmarks-subset.md):")
+    w("python3 bench/run.py --build-dir build-bench --workloads tls --no-file")
     w("```\n")
     w("This run: `" + short(shlex.join(["python3", "bench/run.py"] + sys.argv[1:])) + "`\n")
     w("### Contenders (server commands; pinned runs prefix `taskset -c 0`)\n")
     w("| name | command | placements |")
     w("| --- | --- | --- |")
-    for name, argv in tcp + udp:
+    for name, argv in tcp + udp + tls:
         where = "unpinned only" if name in UNPINNED_ONLY else "both"
         w(f"| {name} | `{short(shlex.join(argv))}` | {where} |")
     w("")
@@ -672,7 +726,7 @@ def render(args, date, machine, load_before, load_after, busy_before, elapsed, p
     status_lines = []
 
     def target(workload, what, numerator, denominator, needed, num_label, den_label, unit, at_most=False,
-               clean=None):
+               clean=None, note_text=None):
         """One ratio target: numerator / denominator ≥ needed (≤ with at_most); @p clean is the
         text of the errors a target also forbids, with whether there were none."""
         bound = f"{'≤' if at_most else '≥'} {needed}×" + (", no errors" if clean is not None else "")
@@ -686,6 +740,8 @@ def render(args, date, machine, load_before, load_after, busy_before, elapsed, p
             text, ok = clean
             met = met and ok
             note = f"; {text}"
+        if note_text:
+            note += f"; {note_text}"
         status_lines.append(met)
         shown = f"{ratio:.3f}" if abs(ratio - needed) < 0.005 else f"{ratio:.2f}"
         w(f"| {workload} | {what} {bound} | {num_label} {fmt(numerator, unit)} vs {den_label} "
@@ -718,6 +774,36 @@ def render(args, date, machine, load_before, load_after, busy_before, elapsed, p
         target("server CPU per request, pingpong 16×64 B, pinned", "`async` / raw Asio",
                cell("pinned", "async", "pp16", "server_cpu_us_per_op"),
                cell("pinned", "asio", "pp16", "server_cpu_us_per_op"), 1.1, "async", "asio", "µs", at_most=True)
+    # The TLS rows: against the raw-Asio TLS echo, with how busy each side was (a reference
+    # server well under 1 was held back by loadgen, and its rate is then not its best).
+    def busy(placement, contender, key):
+        return (cell(placement, contender, key, "server_busy"), cell(placement, contender, key, "loadgen_busy"))
+
+    def limit(server_busy, loadgen_busy):
+        """What held a cell back, from how busy each side was (medians)."""
+        if server_busy >= 0.9:
+            return "server"
+        if loadgen_busy >= 0.9:
+            return "**loadgen**"
+        return "neither saturated"
+
+    def busy_text(placement, mine, key):
+        (ms, ml), (rs, rl) = busy(placement, mine, key), busy(placement, "tls asio", key)
+        return (f"busy: server {ms:.2f} vs {rs:.2f}, loadgen {ml:.2f} vs {rl:.2f}; limit: {limit(ms, ml)} vs "
+                f"{limit(rs, rl)}")
+
+    if "pinned" in placements:
+        for mode, needed in (("async", 0.9), ("threading", 0.7)):
+            for key, metric in (("pp16k-tls", "mbps"), ("conn8-tls", "rate")):
+                title, _metric, unit = workload_of[key]
+                target(f"{title}, pinned", f"`tls {mode}` / raw Asio TLS", cell("pinned", f"tls {mode}", key, metric),
+                       cell("pinned", "tls asio", key, metric), needed, f"tls {mode}", "tls asio", unit,
+                       note_text=busy_text("pinned", f"tls {mode}", key) if runs("pinned", "tls asio", key) else None)
+        for key in TLS_KEYS:
+            title = workload_of[key][0]
+            reported(f"{title}, pinned", "server CPU per operation, `tls async` / raw Asio TLS (lower is better)",
+                     cell("pinned", "tls async", key, "server_cpu_us_per_op"),
+                     cell("pinned", "tls asio", key, "server_cpu_us_per_op"), "tls async", "tls asio", "µs")
     big = max(IDLE_COUNTS)
     if (big, "async") in idle_results:
         per = idle_cell(big, "async")
@@ -806,6 +892,40 @@ def render(args, date, machine, load_before, load_after, busy_before, elapsed, p
             p99 = cell(placement, name, "pp16", "p99_us")
             w(f"| {name} | " + " | ".join(cells) + f" | {p50:,.0f} / {p99:,.0f} |")
         w("")
+    if tls and any(runs(p, name, k) for p in placements for name, _a in tls for k in TLS_KEYS):
+        w("## TLS results\n")
+        w("Every echo_server mode with `--tls-cert`/`--tls-key`, and the raw-Asio TLS reference "
+          "`bench/asio_tls_echo` (asio::ssl::stream with the library's OpenSSL settings: TLS 1.2 minimum, "
+          "SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_RELEASE_BUFFERS, read-ahead on; one thread). loadgen "
+          "(`--tls --tls-ca`) makes a full TLS 1.3 handshake on every connection (no session is ever "
+          "resumed) and verifies the server's certificate (EC P-256, from test/tls/make_certificates). "
+          "*Busy* is CPU seconds over the measured window's seconds: the server's (its whole process tree) "
+          "and loadgen's own I/O thread's (medians); the targets name the *limit* of each side: the server "
+          "(busy ≥ 0.9), loadgen (loadgen ≥ 0.9, the server not), or neither (waits, or other load on "
+          "the machine). A full handshake costs loadgen (the client: certificate "
+          "decoding and two signature verifications) more CPU than the server, so on one loadgen core "
+          "the handshake row cannot saturate a server; compare the servers there by their CPU per "
+          "handshake. loadgen sets TCP_QUICKACK once its request is out: neither server sets "
+          "TCP_NODELAY, and the echo written after the two TLS 1.3 session tickets otherwise waits (Nagle) "
+          "for the client's delayed ACK, 40 ms a connection.\n")
+        for placement in placements:
+            names = [name for name, _argv in tls]
+            w(f"### {placement.capitalize()}\n")
+            w("| contender | " + " | ".join(f"{title} ({unit}) | server CPU µs/op | busy: server / loadgen"
+                                          for _k, title, _a, _m, unit in TLS_WORKLOADS) + " |")
+            w("| --- | " + " | ".join("---: | ---: | ---:" for _ in TLS_WORKLOADS) + " |")
+            for name in names:
+                cells = []
+                for key, _title, _a, metric, unit in TLS_WORKLOADS:
+                    value = shown_cell(placement, name, key, metric, unit, fmt(cell(placement, name, key, metric), unit))
+                    if value in ("skipped", "–"):
+                        cells += [value, value, value]
+                        continue
+                    s_busy, l_busy = busy(placement, name, key)
+                    cells += [value, f"{cell(placement, name, key, 'server_cpu_us_per_op'):,.2f}",
+                              f"{s_busy:.2f} / {l_busy:.2f}"]
+                w(f"| {name} | " + " | ".join(cells) + " |")
+            w("")
     w("## Server CPU per operation (µs)\n")
     w("The server's CPU time (user + system, all its threads and processes), which loadgen reads from /proc "
       "as each measured window opens and as it closes, divided by the operations completed in the window "

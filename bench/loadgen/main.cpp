@@ -10,6 +10,10 @@
 // its whole process tree) per operation of the measured window: server_cpu_us_per_op.
 //   loadgen udp       --port P [-c 16] [-s 64]      datagrams in lock step against a UDP echo
 //
+// pingpong and connrate take --tls --tls-ca FILE: each connection first makes a full TLS 1.3
+// handshake (no session is ever resumed), then sends and reads through it; connrate then
+// measures handshakes per second (connect, handshake, one echo, close_notify, close).
+//
 // Every workload is bounded in time (--warmup then --duration; connection setup and idle
 // pings by --io-timeout), every echoed byte is compared with what was sent, and the result
 // is printed as a small table followed by one JSON line. The exit status is 1 when any
@@ -54,6 +58,7 @@ void report(const Options& options, Result& result) {
   std::cout << "loadgen " << options.workload << "  " << options.host << ':' << options.port
             << "  connections=" << options.connections << " size=" << options.size
             << (options.read_until_close ? " read-until-close" : "") << (options.discard ? " discard" : "")
+            << (options.tls ? " tls" : "")
             << (options.label.empty() ? "" : "  [" + options.label + "]") << '\n';
   std::cout << "  " << std::left << std::setw(22) << "measured seconds" << std::setprecision(3) << seconds
             << std::setprecision(1) << '\n';
@@ -76,7 +81,8 @@ void report(const Options& options, Result& result) {
        << ",\"label\":" << json_string(options.label) << ",\"host\":" << json_string(options.host)
        << ",\"port\":" << options.port << ",\"connections\":" << options.connections
        << ",\"size\":" << options.size << ",\"read_until_close\":" << (options.read_until_close ? "true" : "false")
-       << ",\"discard\":" << (options.discard ? "true" : "false") << ",\"seconds\":" << seconds
+       << ",\"discard\":" << (options.discard ? "true" : "false") << ",\"tls\":" << (options.tls ? "true" : "false")
+       << ",\"seconds\":" << seconds
        << ",\"ops\":" << result.ops << ",\"rate\":" << rate << ",\"bytes\":" << result.bytes
        << ",\"mbps\":" << mbps << ",\"p50_us\":" << us(result.latency.quantile(0.5))
        << ",\"p99_us\":" << us(result.latency.quantile(0.99))
@@ -135,6 +141,8 @@ Options parse(int argc, char* argv[]) {
       ("read-until-close", po::bool_switch(&o.read_until_close), "connrate: half-close after sending, read until the server closes")
       ("discard", po::bool_switch(&o.discard), "bulk: only write (for a discard server)")
       ("no-ping", po::bool_switch(&o.no_ping), "idle: do not send the one-byte ping on each connection")
+      ("tls", po::bool_switch(&o.tls), "pingpong, connrate: a full TLS 1.3 handshake on each connection, then TLS")
+      ("tls-ca", po::value(&o.tls_ca), "with --tls: the PEM CA certificates that verify the server's")
       ("label", po::value(&o.label), "free text copied into the output");
   po::options_description all;
   all.add(visible).add_options()("workload", po::value(&o.workload));
@@ -164,6 +172,10 @@ Options parse(int argc, char* argv[]) {
   if (o.workload == "udp" && (o.size < 8 || o.size > 65507)) usage_error("udp: --size must be 8..65507");
   if (o.duration <= 0 || o.duration > 600 || o.warmup < 0 || o.warmup > 600) usage_error("--duration/--warmup out of range");
   if (o.port == 0 || o.port > 65535) usage_error("--port must be 1..65535");
+  if (o.tls && o.workload != "pingpong" && o.workload != "connrate") usage_error("--tls: pingpong and connrate only");
+  if (o.tls && o.read_until_close) usage_error("--tls: not with --read-until-close");
+  if (o.tls && o.tls_ca.empty()) usage_error("--tls needs --tls-ca FILE");
+  if (!o.tls && !o.tls_ca.empty()) usage_error("--tls-ca needs --tls");
   try {
     auto address = asio::ip::make_address(o.host);
     if (!address.is_loopback()) usage_error("--host must be a loopback address");

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -111,6 +112,8 @@ struct Options {
   bool read_until_close = false;
   bool discard = false;
   bool no_ping = false;
+  bool tls = false;     // pingpong and connrate: TLS 1.3 over each connection (tls_client.hpp)
+  std::string tls_ca;   // the CA certificates that verify the server's
   std::string label;
 };
 
@@ -222,11 +225,16 @@ public:
       if (options_.pid > 0) cpu_at_start_ = read_server_cpu();
       measuring_ = true;
       window_start_ = Clock::now();
+      own_cpu_at_start_ = own_cpu_seconds();
       phase_timer_.expires_after(to_duration(options_.duration));
       phase_timer_.async_wait([this](const error_code& error2) {
         if (error2) return;
         measuring_ = false;
         result_.seconds = std::chrono::duration<double>(Clock::now() - window_start_).count();
+        // How busy loadgen itself was: near 1, and the server not, and loadgen is the limit.
+        const double own = own_cpu_seconds() - own_cpu_at_start_;
+        result_.extra["loadgen_cpu_seconds"] = own;
+        result_.extra["loadgen_busy"] = result_.seconds > 0 ? own / result_.seconds : 0.0;
         if (options_.pid <= 0) return stop();
         cpu_at_end_ = read_server_cpu();
         await_cpu_readings();
@@ -238,6 +246,15 @@ public:
 protected:
   static Clock::duration to_duration(double seconds) {
     return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  }
+
+  // CPU seconds (user + system) of loadgen's own I/O thread (not of the threads that read
+  // the server's CPU time).
+  static double own_cpu_seconds() {
+    rusage usage{};
+    if (::getrusage(RUSAGE_THREAD, &usage) != 0) return 0;
+    auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime);
   }
 
   std::future<double> read_server_cpu() {
@@ -256,6 +273,7 @@ protected:
     }
     const double cpu = cpu_at_end_.get() - cpu_at_start_.get();
     result_.extra["server_cpu_seconds"] = cpu;
+    result_.extra["server_busy"] = result_.seconds > 0 ? cpu / result_.seconds : 0.0;
     result_.extra["server_cpu_us_per_op"] = result_.ops > 0 ? cpu * 1e6 / static_cast<double>(result_.ops) : 0.0;
     stop();
   }
@@ -321,6 +339,7 @@ protected:
   Clock::time_point window_start_;
   std::future<double> cpu_at_start_;
   std::future<double> cpu_at_end_;
+  double own_cpu_at_start_ = 0;
 };
 
 

@@ -53,7 +53,9 @@ public:
   /// thread, child process or fiber, never in the serving thread, and must finish within
   /// `request_timeout`; one that fails or times out is logged (the client and OpenSSL's
   /// reason) and closed. Handlers are unchanged: rfile and wfile read and write through
-  /// TLS.
+  /// TLS. TCP connections under TLS are set TCP_NODELAY: TLS 1.3's session tickets,
+  /// sent after the handshake, would otherwise hold a short first reply back for the
+  /// client's delayed acknowledgement (40 ms).
   ///
   /// Thread-safe, and the way to load a renewed certificate without a restart: make a new
   /// context from the new files and set it; connections already open keep the context
