@@ -905,9 +905,9 @@ def render(args, date, machine, load_before, load_after, busy_before, elapsed, p
           "the machine). A full handshake costs loadgen (the client: certificate "
           "decoding and two signature verifications) more CPU than the server, so on one loadgen core "
           "the handshake row cannot saturate a server; compare the servers there by their CPU per "
-          "handshake. loadgen sets TCP_QUICKACK once its request is out: neither server sets "
-          "TCP_NODELAY, and the echo written after the two TLS 1.3 session tickets otherwise waits (Nagle) "
-          "for the client's delayed ACK, 40 ms a connection.\n")
+          "handshake. Both servers set TCP_NODELAY on TLS connections: the echo written after the two TLS 1.3 "
+          "session tickets would otherwise wait (Nagle) for the client's delayed ACK, 40 ms a connection "
+          "(loadgen also sets TCP_QUICKACK once its request is out, for servers that do not).\n")
         for placement in placements:
             names = [name for name, _argv in tls]
             w(f"### {placement.capitalize()}\n")

@@ -230,7 +230,7 @@ private:
 
   // The server's session tickets (TLS 1.3 sends two after the client's Finished) and then
   // its echo are two small writes: a server without TCP_NODELAY (echo_server and
-  // asio_tls_echo alike) holds the echo back (Nagle) until the tickets are acknowledged,
+  // asio_tls_echo both set it, but a client cannot count on that) holds the echo back (Nagle) until the tickets are acknowledged,
   // and Linux delays that ACK by 40 ms, as the client has just sent. Then each connection
   // took 45 ms, and connrate measured the delayed-ACK timer, not handshakes. So the
   // client leaves delayed-ACK mode once its request is out (TCP_QUICKACK; the kernel
