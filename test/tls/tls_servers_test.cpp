@@ -25,6 +25,7 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -514,32 +515,36 @@ BOOST_AUTO_TEST_CASE(four_MiB_echo_over_TLS_1_2_and_1_3_in_every_mode) {
 BOOST_AUTO_TEST_CASE(replies_of_several_TLS_records_are_not_held_back_by_nagle) {
   constexpr std::size_t size = 64 * 1024;
   constexpr int exchanges = 20;
+  // Held back, an exchange takes the delayed-ACK timer's 40 ms at least; a busy machine
+  // may make a few exchanges that slow, never most of them.
+  constexpr double held_back = 0.035;
   const std::string data = payload(size);
   for (bool tls : {false, true}) {
     BOOST_TEST_CONTEXT((tls ? "TLS" : "plain")) {
       auto server = make_server<Recording<TCPServer>>(config_for(Mode::threading, tls ? server_context() : nullptr),
                                                       handler<handlers::EchoHandler>(std::size_t(1) << 20));
       ServerThread running(*server);
-      double elapsed = 0;
-      if (tls) {
-        TLSClient client(server->server_address(), client_context());
+      std::optional<TLSClient> tls_client;
+      std::optional<Client> plain_client;
+      if (tls) tls_client.emplace(server->server_address(), client_context());
+      else plain_client.emplace(server->server_address());
+      int slow_exchanges = 0;
+      for (int i = 0; i < exchanges; ++i) {
         auto start = Clock::now();
-        for (int i = 0; i < exchanges; ++i) {
-          client.wfile.write(data);
-          BOOST_TEST_REQUIRE((client.rfile.read_exactly(size) == data));
+        std::string echoed;
+        if (tls) {
+          tls_client->wfile.write(data);
+          echoed = tls_client->rfile.read_exactly(size);
+        } else {
+          plain_client->send(data);
+          echoed = plain_client->read_exactly(size);
         }
-        elapsed = seconds_since(start);
-      } else {
-        Client client(server->server_address());
-        auto start = Clock::now();
-        for (int i = 0; i < exchanges; ++i) {
-          client.send(data);
-          BOOST_TEST_REQUIRE((client.read_exactly(size) == data));
-        }
-        elapsed = seconds_since(start);
+        BOOST_TEST_REQUIRE((echoed == data));
+        if (seconds_since(start) >= held_back) ++slow_exchanges;
       }
-      BOOST_TEST_MESSAGE((tls ? "TLS: " : "plain: ") << elapsed / exchanges * 1000 << " ms per 64 KiB exchange");
-      BOOST_TEST(elapsed / exchanges < 0.01 * slow);
+      BOOST_TEST_MESSAGE((tls ? "TLS: " : "plain: ") << slow_exchanges << " of " << exchanges
+                                                     << " exchanges took 35 ms or more");
+      BOOST_TEST(slow_exchanges < exchanges / 2);
     }
   }
 }
