@@ -75,8 +75,19 @@ Connection::Connection(const socketserver::ClientOptions& options, socketserver:
   }
 }
 
+// Under TLS the server may have sent what this client never read (TLS 1.3 session
+// tickets, from servers that send them at once): closing with bytes unread makes the
+// kernel reset the connection, which can throw away the end of what we sent. So the end
+// is close_notify, then the server's own end, read for at most a second.
 Connection::~Connection() {
-  if (tls_) tls_->close(socket_, socketserver::Seconds(1));
+  if (!tls_) return;
+  try {
+    shutdown_send();
+    rfile.timeout = socketserver::Seconds(1);
+    while (!rfile.read(64 * 1024).empty()) {
+    }
+  } catch (const std::exception&) {  // the server is gone, or slow to end: close anyway
+  }
 }
 
 void Connection::connect(const Address& address) {
@@ -95,9 +106,12 @@ void Connection::connect(const Address& address) {
 }
 
 // The server's certificate must name the host connected to (a Unix socket has no name to
-// check: only the certificate's issuer is verified).
+// check: only the certificate's issuer is verified). TCP_NODELAY, as servers do under TLS:
+// each record is a send() of its own, and Nagle's algorithm would hold a message's last
+// record for the server's delayed ACK.
 void Connection::start_tls(const socketserver::ClientOptions& options) {
   const Address& address = options.address;
+  if (!address.is_unix()) socket_.set_option(asio::ip::tcp::no_delay(true));
   std::string name = address.is_unix() ? "" : address.host().empty() ? "127.0.0.1" : address.host();
   try {
     tls_ = std::make_unique<socketserver::TLSSession>(options.tls, socket_, name);
@@ -111,7 +125,8 @@ void Connection::start_tls(const socketserver::ClientOptions& options) {
 
 void Connection::shutdown_send() {
   if (tls_) tls_->close(socket_, timeout_);
-  socket_.shutdown(asio::socket_base::shutdown_send);
+  boost::system::error_code ignored;  // a second call (the destructor's) finds it done
+  socket_.shutdown(asio::socket_base::shutdown_send, ignored);
 }
 
 DatagramClient::DatagramClient(const Address& address, socketserver::Seconds timeout)

@@ -34,7 +34,8 @@ public:
   /// (the server's certificate verified for the host name or address connected to); each
   /// read and write then waits at most @p timeout.
   explicit Connection(const socketserver::ClientOptions& options, socketserver::Seconds timeout = socketserver::Seconds(30));
-  /// Sends TLS's close_notify, if it was not sent yet.
+  /// Under TLS: sends close_notify if it was not sent yet, and reads what the server
+  /// still sends (at most a second) so that the connection ends without a reset.
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

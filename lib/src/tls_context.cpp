@@ -100,6 +100,9 @@ std::shared_ptr<TLSContext> TLSContext::server(const TLSServerOptions& options) 
   // when client certificates are verified.
   static const unsigned char session_context[] = "socketserver";
   SSL_CTX_set_session_id_context(context, session_context, sizeof session_context - 1);
+  // TLS 1.3 session tickets go out with the first reply instead of right after the
+  // handshake (detail::tls_send_tickets_with_first_write()).
+  SSL_CTX_set_num_tickets(context, 0);
   if (!options.client_ca.empty()) {
     load_authorities(context, options.client_ca);
     STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(options.client_ca.c_str());

@@ -118,6 +118,19 @@ Step drive(ssl_st* ssl, StreamSocket& socket, const Deadline& deadline, const ch
   }
 }
 
+// The connections that owe their client TLS 1.3 session tickets: marked in OpenSSL's own
+// per-connection data, so that a TLSSession needs no field for it.
+int tickets_owed_index() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+void issue_owed_tickets(SSL* ssl) {
+  if (!SSL_get_ex_data(ssl, tickets_owed_index())) return;
+  SSL_set_ex_data(ssl, tickets_owed_index(), nullptr);
+  for (int ticket = 0; ticket < 2; ++ticket) SSL_new_session_ticket(ssl);  // OpenSSL's default count
+}
+
 int clamp(std::size_t size) { return static_cast<int>(std::min<std::size_t>(size, INT_MAX)); }
 
 } // namespace
@@ -162,6 +175,7 @@ std::size_t tls_read_some(TLSSession& session, StreamSocket& socket, boost::asio
 std::size_t tls_write_some(TLSSession& session, StreamSocket& socket, boost::asio::const_buffer buffer,
                            const Deadline& deadline) {
   ssl_st* ssl = session.native_handle();
+  issue_owed_tickets(ssl);
   std::size_t count = 0;
   auto step = drive(ssl, socket, deadline, "TLS write", [&] {
     return SSL_write_ex(ssl, buffer.data(), static_cast<std::size_t>(clamp(buffer.size())), &count);
@@ -169,6 +183,11 @@ std::size_t tls_write_some(TLSSession& session, StreamSocket& socket, boost::asi
   if (step == Step::end_of_stream)
     throw boost::system::system_error(boost::asio::error::broken_pipe, "TLS write: the peer has closed");
   return count;
+}
+
+void tls_send_tickets_with_first_write(ssl_st* ssl) {
+  static int owed = 1;
+  if (SSL_version(ssl) == TLS1_3_VERSION && !SSL_session_reused(ssl)) SSL_set_ex_data(ssl, tickets_owed_index(), &owed);
 }
 
 bool tls_must_wait_to_read(const TLSSession& session) noexcept {

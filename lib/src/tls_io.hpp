@@ -42,6 +42,12 @@ std::size_t tls_write_some(TLSSession& session, StreamSocket& socket, boost::asi
 /// would never end.)
 bool tls_must_wait_to_read(const TLSSession& session) noexcept;
 
+/// A server's TLS 1.3 session tickets are sent with the first write of its connection
+/// @p ssl, not right after the handshake: a client that only writes, then closes, would
+/// close with them unread, and its kernel would answer with a reset that throws away what
+/// the server had not read yet. (The server context issues none by itself.)
+void tls_send_tickets_with_first_write(ssl_st* ssl);
+
 /// Sends close_notify, waiting at most until @p deadline for room; errors are ignored.
 void tls_send_close_notify(ssl_st* ssl, StreamSocket& socket, const Deadline& deadline) noexcept;
 

@@ -72,6 +72,7 @@ TLSSession::~TLSSession() { SSL_free(ssl_); }
 void TLSSession::handshake(StreamSocket& socket, const Timeout& timeout) {
   detail::tls_handshake(ssl_, socket, detail::deadline_after(timeout));
   established_ = true;
+  if (context_->role() == TLSContext::Role::server) detail::tls_send_tickets_with_first_write(ssl_);
 }
 
 void TLSSession::close(StreamSocket& socket, const Timeout& timeout) noexcept {
