@@ -845,6 +845,35 @@ BOOST_AUTO_TEST_CASE(five_hundred_abandoned_handshakes_leave_the_server_serving_
   }
 }
 
+// Holds argv[3] connections with half-done handshakes (half sent a ClientHello, half sent
+// nothing), prints "holding N", and lets them go when its stdin closes.
+const std::string hold_py = client_hello_py + R"(
+import socket, sys
+hello = client_hello()
+held = []
+for i in range(int(sys.argv[3])):
+    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+    if i % 2 == 0:
+        s.sendall(hello)
+    held.append(s)
+print("holding", len(held), flush=True)
+sys.stdin.read()
+)";
+
+// The in-process suite shows this for every mode but forking (which it cannot fork from a
+// threaded test process): here a forking server, whose children do the handshakes.
+BOOST_AUTO_TEST_CASE(fifty_half_done_handshakes_do_not_block_a_forking_server) {
+  LoggedServer server("echo_server", tls_args(ModeCase(socketserver::Mode::forking), {"--max-children", "64"}));
+  test_support::ChildProcess holder("/usr/bin/env", {"python3", "-c", hold_py, "127.0.0.1", server.port(), "50"});
+  BOOST_TEST_REQUIRE(holder.wait_for_line("holding ", 20s) == "holding 50");
+  auto start = Clock::now();
+  BOOST_TEST(line_client_served(server, "while fifty wait"));
+  BOOST_TEST(seconds_since(start) < 5.0);  // not held until the half-done ones time out (30 s)
+  holder.close_stdin();
+  BOOST_TEST(holder.wait(10s).value_or(-1) == 0);
+  BOOST_TEST(server.stop() == 0);
+}
+
 BOOST_AUTO_TEST_CASE(tls_option_errors_exit_2_with_one_line_naming_the_option) {
   const auto& c = certs();
   const std::string missing = c.dir + "/no-such.pem";
