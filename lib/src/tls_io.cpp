@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 
 #include <boost/system/system_error.hpp>
@@ -136,6 +137,7 @@ int clamp(std::size_t size) { return static_cast<int>(std::min<std::size_t>(size
 } // namespace
 
 ssl_st* new_tls_connection(ssl_ctx_st* context, int fd) {
+  auto socket = std::make_unique<SocketState>(SocketState{fd});
   SSL* ssl = SSL_new(context);
   if (!ssl) throw std::runtime_error("cannot start TLS: " + take_openssl_error());
   BIO* bio = BIO_new(socket_method());
@@ -143,7 +145,7 @@ ssl_st* new_tls_connection(ssl_ctx_st* context, int fd) {
     SSL_free(ssl);
     throw std::bad_alloc();
   }
-  BIO_set_data(bio, new SocketState{fd});
+  BIO_set_data(bio, socket.release());  // bio_destroy() deletes it
   BIO_set_init(bio, 1);
   SSL_set_bio(ssl, bio, bio);  // the SSL owns the BIO (once, though it is both ends)
   return ssl;
